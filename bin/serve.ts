@@ -1,0 +1,59 @@
+// search-stats serve: the composition root. Builds each role from its parts and stops them in reverse.
+// Roles: the HTTP API, the search indexers, the stats writer; `all` runs them in one process (the only
+// way to share the embedded ClickHouse, whose data directory one process holds).
+import { createApp } from '../api/app.js'
+import { listen } from '../api/server.js'
+import { AmqpConnection } from '../src/amqp/connection.js'
+import { createClickHouse } from '../src/clickhouse/client.js'
+import type { Config } from '../src/config.js'
+import { createElasticsearchClient } from '../src/elasticsearch/client.js'
+import { Lifecycle } from '../src/lifecycle.js'
+import type { Logger } from '../src/logger.js'
+import { brokerReady, clickhouseReady, elasticsearchReady } from '../src/readiness.js'
+
+export const ROLES = ['api', 'indexers', 'stats-writer', 'all'] as const
+export type Role = (typeof ROLES)[number]
+
+export interface ServeOptions {
+  config: Config
+  logger: Logger
+  role: Role
+}
+
+export interface RunningService {
+  /** The API's port, when the API role runs. */
+  port: number | undefined
+  lifecycle: Lifecycle
+}
+
+export async function serve(options: ServeOptions): Promise<RunningService> {
+  const { config, logger, role } = options
+  const lifecycle = new Lifecycle(logger)
+  const runs = (r: Role) => role === 'all' || role === r
+
+  const amqp = new AmqpConnection({ url: config.amqp.url, logger, name: `search-stats ${role}` })
+  void amqp.start()
+  lifecycle.add('amqp', () => amqp.close())
+  const elasticsearch = createElasticsearchClient({ url: config.elasticsearch.url })
+  lifecycle.add('elasticsearch', () => elasticsearch.close())
+
+  let port: number | undefined
+  if (runs('api')) {
+    // The API gets its own ClickHouse connection: on chDB, queries on one connection run one at a time.
+    const clickhouse = await createClickHouse({ ...config.clickhouse, application: 'search-stats-api' })
+    lifecycle.add('clickhouse (api)', () => clickhouse.close())
+    const app = createApp({
+      logger,
+      readiness: {
+        broker: brokerReady(amqp),
+        elasticsearch: elasticsearchReady(elasticsearch),
+        clickhouse: clickhouseReady(clickhouse),
+      },
+    })
+    const server = await listen(app, config.http)
+    port = server.port
+    lifecycle.add('http', () => server.close())
+    logger.info({ port, host: config.http.host }, 'api listening')
+  }
+  return { port, lifecycle }
+}

@@ -1,0 +1,137 @@
+// A queue consumer with manual acks. The handler returns an Outcome; this is the only place that acks.
+// Prefetch caps the messages in flight, so a slow store slows intake instead of growing memory.
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib'
+import type { ConsumerQueue } from '../contracts/topology.js'
+import type { Logger } from '../logger.js'
+import type { AmqpConnection } from './connection.js'
+import { type Outcome, outcomeOfError } from './outcome.js'
+import { declareConsumerQueue } from './topology.js'
+
+export type MessageHandler = (message: ConsumeMessage) => Promise<Outcome>
+
+export interface QueueConsumerOptions {
+  connection: AmqpConnection
+  queue: ConsumerQueue
+  handler: MessageHandler
+  logger: Logger
+  prefetch: number
+  /** Delay before a retried message is handed back to the broker; grows for redeliveries. */
+  retryDelayMs?: { first: number; redelivered: number }
+  /** Called after each settled message, for metrics. */
+  onSettled?: (outcome: Outcome, message: ConsumeMessage) => void
+}
+
+export const DEATH_REASON_HEADER = 'x-death-reason'
+
+export class QueueConsumer {
+  private channel: Channel | undefined
+  private deadLetterChannel: ConfirmChannel | undefined
+  private consumerTag: string | undefined
+  private stopping = false
+  private readonly inFlight = new Set<Promise<void>>()
+
+  constructor(private readonly options: QueueConsumerOptions) {}
+
+  get inFlightCount(): number {
+    return this.inFlight.size
+  }
+
+  async start(): Promise<void> {
+    await this.options.connection.onConnect(async (model) => {
+      if (this.stopping) return
+      const channel = await model.createChannel()
+      const deadLetterChannel = await model.createConfirmChannel()
+      for (const ch of [channel, deadLetterChannel]) ch.on('error', () => undefined)
+      await declareConsumerQueue(channel, this.options.queue)
+      await channel.prefetch(this.options.prefetch)
+      this.channel = channel
+      this.deadLetterChannel = deadLetterChannel
+      const reply = await channel.consume(this.options.queue.name, (message) => {
+        if (message) this.track(this.process(channel, deadLetterChannel, message))
+      })
+      this.consumerTag = reply.consumerTag
+      this.options.logger.info({ queue: this.options.queue.name }, 'consuming')
+    })
+  }
+
+  /** Stops intake, waits for messages in flight to settle (up to the deadline), closes the channels. */
+  async stop(deadlineMs = 10_000): Promise<void> {
+    this.stopping = true
+    const channel = this.channel
+    if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
+    const drained = Promise.allSettled([...this.inFlight])
+    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())])
+    await channel?.close().catch(() => undefined)
+    await this.deadLetterChannel?.close().catch(() => undefined)
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work)
+    void work.finally(() => this.inFlight.delete(work))
+  }
+
+  private async process(channel: Channel, dlq: ConfirmChannel, message: ConsumeMessage): Promise<void> {
+    let outcome: Outcome
+    try {
+      outcome = await this.options.handler(message)
+    } catch (err) {
+      outcome = outcomeOfError(err)
+    }
+    try {
+      await this.settle(channel, dlq, message, outcome)
+      this.options.onSettled?.(outcome, message)
+    } catch (err) {
+      // The channel went away before we could settle: the broker redelivers the message. Nothing is lost.
+      this.options.logger.warn(
+        { err: (err as Error).message },
+        'could not settle message; it will be redelivered',
+      )
+    }
+  }
+
+  private async settle(channel: Channel, dlq: ConfirmChannel, message: ConsumeMessage, outcome: Outcome) {
+    const log = this.options.logger
+    switch (outcome.kind) {
+      case 'ok':
+      case 'drop':
+        channel.ack(message)
+        return
+      case 'dead-letter': {
+        const { fields, properties } = message
+        await new Promise<void>((resolve, reject) => {
+          dlq.sendToQueue(
+            this.options.queue.deadLetter,
+            message.content,
+            {
+              persistent: true,
+              contentType: properties.contentType,
+              messageId: properties.messageId,
+              timestamp: properties.timestamp,
+              headers: {
+                ...properties.headers,
+                [DEATH_REASON_HEADER]: outcome.reason.slice(0, 4_000),
+                'x-original-exchange': fields.exchange,
+                'x-original-routing-key': fields.routingKey,
+                'x-dead-lettered-at': new Date().toISOString(),
+              },
+            },
+            (err) => (err ? reject(err) : resolve()),
+          )
+        })
+        // Ack only once the dead-letter copy is confirmed: a crash in between duplicates, never loses.
+        channel.ack(message)
+        log.warn({ routingKey: fields.routingKey, reason: outcome.reason }, 'dead-lettered')
+        return
+      }
+      case 'retry': {
+        const delays = this.options.retryDelayMs ?? { first: 200, redelivered: 2_000 }
+        const delay = outcome.delayMs ?? (message.fields.redelivered ? delays.redelivered : delays.first)
+        log.warn({ routingKey: message.fields.routingKey, reason: outcome.reason, delay }, 'retrying later')
+        // The message keeps its prefetch slot while it waits: that is the backpressure on a sick store.
+        await new Promise((resolve) => setTimeout(resolve, delay))
+        channel.nack(message, false, true)
+        return
+      }
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// The command line as an operator runs it: doctor finds all three real dependencies and prints their
+// versions; a bad configuration stops a command with a message naming the variable.
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type TestEnv, testEnv } from '../support/harness.js'
+
+const exec = promisify(execFile)
+let env: TestEnv
+
+beforeAll(() => {
+  env = testEnv('cli')
+})
+afterAll(() => env.cleanup())
+
+function cli(args: string[], extraEnv: Record<string, string> = {}) {
+  return exec(process.execPath, ['--import', 'tsx', 'bin/main.ts', ...args], {
+    env: { ...process.env, DATA_DIR: env.dataDir, LOG_LEVEL: 'warn', ...extraEnv },
+    timeout: 60_000,
+  }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  )
+}
+
+describe('search-stats command line', () => {
+  it('doctor prints RabbitMQ, Elasticsearch and ClickHouse with their versions', async () => {
+    const result = await cli(['doctor'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/RabbitMQ\s+up\s+amqp:\/\/\S+ version 3\.\d+/)
+    expect(result.stdout).toMatch(/Elasticsearch\s+up\s+http:\/\/\S+ version 8\.19\.\d+/)
+    expect(result.stdout).toMatch(/ClickHouse\s+up\s+embedded chDB.* version \d+\.\d+/)
+  })
+
+  it('doctor exits non-zero and says what is missing when a dependency is down', async () => {
+    const result = await cli(['doctor'], { ELASTICSEARCH_URL: 'http://127.0.0.1:1' })
+    expect(result.code).toBe(1)
+    expect(result.stdout).toMatch(/Elasticsearch\s+DOWN/)
+    expect(result.stdout).toContain('missing: Elasticsearch')
+  })
+
+  it('a bad environment variable stops the command with a message naming it', async () => {
+    const result = await cli(['doctor'], { PORT: 'not-a-port' })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('PORT:')
+    expect(result.stderr).not.toContain('    at ') // no stack trace
+  })
+
+  it('migrate applies the schema and is safe to run twice', async () => {
+    const first = await cli(['migrate'])
+    expect(first.code).toBe(0)
+    const second = await cli(['migrate'])
+    expect(second.code).toBe(0)
+    expect(second.stdout).toMatch(/migrations: 0 applied, \d+ already applied/)
+  })
+
+  it('every command has --help', async () => {
+    for (const command of [[], ['serve'], ['services'], ['doctor'], ['migrate']]) {
+      const result = await cli([...command, '--help'])
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain('Usage: search-stats')
+    }
+  })
+})

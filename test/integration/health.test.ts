@@ -1,0 +1,85 @@
+// /healthz and /readyz against the real broker, Elasticsearch and ClickHouse; with one of them
+// unreachable, /readyz answers 503 naming it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../api/app.js'
+import { AmqpConnection } from '../../src/amqp/connection.js'
+import { type ClickHouseClient, createClickHouse } from '../../src/clickhouse/client.js'
+import { createElasticsearchClient } from '../../src/elasticsearch/client.js'
+import { silentLogger } from '../../src/logger.js'
+import { brokerReady, clickhouseReady, elasticsearchReady } from '../../src/readiness.js'
+import { type TestEnv, testEnv } from '../support/harness.js'
+
+let env: TestEnv
+let amqp: AmqpConnection
+let clickhouse: ClickHouseClient
+const es = () => createElasticsearchClient({ url: env.config.elasticsearch.url })
+let elasticsearch: ReturnType<typeof es>
+// Nothing listens on port 1: a dependency that is down.
+const deadElasticsearch = createElasticsearchClient({ url: 'http://127.0.0.1:1', maxRetries: 0 })
+
+beforeAll(async () => {
+  env = testEnv('health')
+  amqp = new AmqpConnection({ url: env.config.amqp.url, logger: silentLogger })
+  await amqp.start()
+  clickhouse = await createClickHouse(env.config.clickhouse)
+  elasticsearch = es()
+})
+
+afterAll(async () => {
+  await amqp.close()
+  await clickhouse.close()
+  await elasticsearch.close()
+  await deadElasticsearch.close()
+  env.cleanup()
+})
+
+describe('health endpoints', () => {
+  it('GET /healthz answers while the process lives', async () => {
+    const app = createApp({ logger: silentLogger, readiness: {} })
+    const res = await app.request('/healthz')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ status: 'ok' })
+  })
+
+  it('GET /readyz is 200 when broker, Elasticsearch and ClickHouse all answer', async () => {
+    const app = createApp({
+      logger: silentLogger,
+      readiness: {
+        broker: brokerReady(amqp),
+        elasticsearch: elasticsearchReady(elasticsearch),
+        clickhouse: clickhouseReady(clickhouse),
+      },
+    })
+    const res = await app.request('/readyz')
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { checks: Record<string, { ok: boolean }> }
+    expect(Object.values(body.checks).every((c) => c.ok)).toBe(true)
+  })
+
+  it('GET /readyz is 503 with Retry-After, naming the dependency that is down', async () => {
+    const app = createApp({
+      logger: silentLogger,
+      readiness: {
+        broker: brokerReady(amqp),
+        elasticsearch: elasticsearchReady(deadElasticsearch),
+        clickhouse: clickhouseReady(clickhouse),
+      },
+    })
+    const res = await app.request('/readyz')
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('5')
+    const body = (await res.json()) as {
+      error: { code: string; message: string; details: { failing: string[] } }
+    }
+    expect(body.error.code).toBe('not_ready')
+    expect(body.error.details.failing).toEqual(['elasticsearch'])
+    expect(body.error.message).toContain('elasticsearch')
+  })
+
+  it('an unknown route is a JSON 404, not an HTML page', async () => {
+    const app = createApp({ logger: silentLogger, readiness: {} })
+    const res = await app.request('/nope')
+    expect(res.status).toBe(404)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found')
+  })
+})
