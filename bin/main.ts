@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander'
 import { migrate } from '../rollups/migrate.js'
 import { action, commandContext } from '../src/cli/context.js'
+import { publishCommand } from '../src/cli/publish.command.js'
 import { doctorCommand, servicesCommand } from '../src/cli/services.command.js'
 import { createClickHouse } from '../src/clickhouse/client.js'
 import { ROLES, type Role, serve } from './serve.js'
@@ -25,6 +26,7 @@ program
 
 program.addCommand(servicesCommand())
 program.addCommand(doctorCommand())
+program.addCommand(publishCommand())
 
 program
   .command('migrate')

@@ -3,9 +3,14 @@
 // way to share the embedded ClickHouse, whose data directory one process holds).
 import { createApp } from '../api/app.js'
 import { listen } from '../api/server.js'
+import { EventLog } from '../rollups/event-log.js'
+import { migrate } from '../rollups/migrate.js'
+import { StatsWriter } from '../rollups/stats-writer.js'
 import { AmqpConnection } from '../src/amqp/connection.js'
+import { ConfirmPublisher } from '../src/amqp/publisher.js'
 import { createClickHouse } from '../src/clickhouse/client.js'
 import type { Config } from '../src/config.js'
+import { topology as defaultTopology, type Topology } from '../src/contracts/topology.js'
 import { createElasticsearchClient } from '../src/elasticsearch/client.js'
 import { Lifecycle } from '../src/lifecycle.js'
 import type { Logger } from '../src/logger.js'
@@ -18,16 +23,20 @@ export interface ServeOptions {
   config: Config
   logger: Logger
   role: Role
+  /** Queue and exchange names; tests pass a prefixed set. */
+  topology?: Topology
 }
 
 export interface RunningService {
   /** The API's port, when the API role runs. */
   port: number | undefined
   lifecycle: Lifecycle
+  statsWriter: StatsWriter | undefined
 }
 
 export async function serve(options: ServeOptions): Promise<RunningService> {
   const { config, logger, role } = options
+  const topology = options.topology ?? defaultTopology(config.amqp.prefix)
   const lifecycle = new Lifecycle(logger)
   const runs = (r: Role) => role === 'all' || role === r
 
@@ -36,6 +45,34 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   lifecycle.add('amqp', () => amqp.close())
   const elasticsearch = createElasticsearchClient({ url: config.elasticsearch.url })
   lifecycle.add('elasticsearch', () => elasticsearch.close())
+
+  // The schema comes first: every role that touches ClickHouse needs it, and migrating is idempotent.
+  if (runs('api') || runs('stats-writer')) {
+    const migrator = await createClickHouse({ ...config.clickhouse, application: 'search-stats-migrate' })
+    try {
+      const result = await migrate(migrator)
+      if (result.applied.length) logger.info({ applied: result.applied }, 'migrations applied')
+    } finally {
+      await migrator.close()
+    }
+  }
+
+  let statsWriter: StatsWriter | undefined
+  if (runs('stats-writer')) {
+    const clickhouse = await createClickHouse({ ...config.clickhouse, application: 'search-stats-writer' })
+    lifecycle.add('clickhouse (stats writer)', () => clickhouse.close())
+    const publisher = await ConfirmPublisher.create(amqp)
+    const writer = new StatsWriter({
+      connection: amqp,
+      publisher,
+      queue: topology.queues.statsWriter,
+      log: new EventLog(clickhouse),
+      logger: logger.child({ component: 'stats-writer' }),
+    })
+    await writer.start()
+    lifecycle.add('stats writer', () => writer.stop())
+    statsWriter = writer
+  }
 
   let port: number | undefined
   if (runs('api')) {
@@ -55,5 +92,5 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
     lifecycle.add('http', () => server.close())
     logger.info({ port, host: config.http.host }, 'api listening')
   }
-  return { port, lifecycle }
+  return { port, lifecycle, statsWriter }
 }

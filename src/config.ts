@@ -30,6 +30,10 @@ export const envSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
     AMQP_URL: urlWithScheme(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
+    AMQP_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]*$/, 'may hold only letters, digits, dot, dash and underscore')
+      .default(''),
     ELASTICSEARCH_URL: urlWithScheme(['http', 'https']).default('http://127.0.0.1:9200'),
     CLICKHOUSE_URL: z.preprocess(emptyAsUndefined, urlWithScheme(['http', 'https']).optional()),
     CLICKHOUSE_DATABASE: z
@@ -77,7 +81,8 @@ export class ConfigError extends Error {
 
 export interface Config {
   http: { port: number; host: string }
-  amqp: { url: string }
+  /** `prefix` goes before every exchange and queue name: '' in production (the contract's names). */
+  amqp: { url: string; prefix: string }
   elasticsearch: { url: string }
   clickhouse: { url: string | undefined; database: string; dataDir: string }
   auth: { secret: string | undefined; publicKey: string | undefined }
@@ -101,7 +106,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const dataDir = path.resolve(env.DATA_DIR)
   return {
     http: { port: env.PORT, host: env.HOST },
-    amqp: { url: env.AMQP_URL },
+    amqp: { url: env.AMQP_URL, prefix: env.AMQP_PREFIX },
     elasticsearch: { url: env.ELASTICSEARCH_URL },
     clickhouse: {
       url: env.CLICKHOUSE_URL,

@@ -15,7 +15,11 @@ export async function declareConsumerQueue(channel: Channel, queue: ConsumerQueu
     durable: true,
     // A message rejected without requeue (or one the broker drops) lands in the dead-letter queue
     // rather than vanishing; our own dead-lettering publishes there directly, with a reason.
-    arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue.deadLetter },
+    arguments: {
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': queue.deadLetter,
+      ...queue.arguments,
+    },
   })
   for (const pattern of queue.bindings) await channel.bindQueue(queue.name, queue.exchange, pattern)
 }

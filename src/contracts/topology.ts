@@ -9,6 +9,8 @@ export interface ConsumerQueue {
   deadLetter: string
   exchange: string
   bindings: string[]
+  /** Extra queue arguments, fixed at declaration (changing them later needs a new queue). */
+  arguments?: Record<string, unknown>
 }
 
 export interface Topology {
@@ -19,18 +21,26 @@ export interface Topology {
 export function topology(prefix = ''): Topology {
   const models = `${prefix}models`
   const stats = `${prefix}stats`
-  const queue = (name: string, exchange: string, bindings: string[]): ConsumerQueue => ({
+  const queue = (
+    name: string,
+    exchange: string,
+    bindings: string[],
+    args?: Record<string, unknown>,
+  ): ConsumerQueue => ({
     name: `${prefix}${name}`,
     deadLetter: `${prefix}${name}.dead-letter`,
     exchange,
     bindings,
+    arguments: args,
   })
   return {
     exchanges: { models, stats },
     queues: {
       // Only Track and User changes concern search; other classes are never routed here.
       searchIndexer: queue('interactive.search-indexer', models, ['*.Track', '*.User']),
-      statsWriter: queue('batch.stats-writer', stats, ['#']),
+      // One writer consumes at a time (others stand by): its duplicate check and insert are then never
+      // raced by another writer holding a redelivered copy of the same event.
+      statsWriter: queue('batch.stats-writer', stats, ['#'], { 'x-single-active-consumer': true }),
     },
   }
 }

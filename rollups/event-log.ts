@@ -1,0 +1,125 @@
+// The raw log in ClickHouse, appended exactly once per event id.
+//
+// Why it is exact: the writer is the queue's single active consumer and flushes one batch at a time.
+// Before each insert it asks the log which of the batch's ids it already holds (a resent or
+// redelivered event is the same event: same id, same occurred_at), through the log's `by_time`
+// projection, which lives in the same data parts as the rows: there is no second table that a crash
+// could leave out of step. Duplicates inside a batch are dropped first. Each insert covers one month
+// (one partition, so one part, written atomically) and carries an insert_deduplication_token derived
+// from its ids, so an insert retried after a timeout, which may have landed, is stored once.
+import { createHash } from 'node:crypto'
+import type { ClickHouseClient } from '../src/clickhouse/client.js'
+import type { StatsLogRow } from '../src/contracts/stats-events.js'
+import { TABLES } from './tables.js'
+
+const INSERT_COLUMNS = [
+  'event_id',
+  'type',
+  'occurred_at',
+  'owner_id',
+  'track_id',
+  'user_id',
+  'anonymous_id',
+  'country',
+  'city',
+  'source',
+  'referrer',
+  'listened_ms',
+] as const
+
+/** Events further apart than this are looked up as separate time ranges. */
+const CLUSTER_GAP_MS = 60_000
+/** More ranges than this in one lookup are merged (wider ranges, fewer OR branches). */
+const MAX_RANGES = 32
+
+export interface AppendResult {
+  inserted: number
+  duplicates: number
+}
+
+export class EventLog {
+  constructor(private readonly client: ClickHouseClient) {}
+
+  /** Appends the rows whose ids the log does not hold yet. */
+  async append(rows: StatsLogRow[]): Promise<AppendResult> {
+    const unique = new Map<string, StatsLogRow>()
+    for (const row of rows) if (!unique.has(row.event_id)) unique.set(row.event_id, row)
+    const candidates = [...unique.values()]
+    const logged = await this.loggedIds(candidates)
+    const fresh = candidates.filter((row) => !logged.has(row.event_id))
+    const byMonth = new Map<string, StatsLogRow[]>()
+    for (const row of fresh) {
+      const month = row.occurred_at.slice(0, 7)
+      const group = byMonth.get(month)
+      if (group) group.push(row)
+      else byMonth.set(month, [row])
+    }
+    for (const group of byMonth.values()) await this.insert(group)
+    return { inserted: fresh.length, duplicates: rows.length - fresh.length }
+  }
+
+  /** Which of these rows' ids the log already holds. */
+  async loggedIds(rows: StatsLogRow[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set()
+    const ranges = timeRanges(rows.map((row) => row.occurred_at_ms))
+    const params: Record<string, unknown> = { ids: rows.map((row) => row.event_id) }
+    const conditions = ranges.map(([from, to], i) => {
+      params[`from${i}`] = clickhouseTime(from)
+      params[`to${i}`] = clickhouseTime(to)
+      return `occurred_at BETWEEN {from${i}:DateTime64(3, 'UTC')} AND {to${i}:DateTime64(3, 'UTC')}`
+    })
+    const result = await this.client.query({
+      query: `SELECT DISTINCT event_id FROM ${TABLES.statsEvents}
+              WHERE (${conditions.join(' OR ')}) AND event_id IN {ids:Array(String)}`,
+      query_params: params,
+      format: 'JSONEachRow',
+    })
+    const found = await result.json<{ event_id: string }>()
+    return new Set(found.map((row) => row.event_id))
+  }
+
+  private async insert(rows: StatsLogRow[]): Promise<void> {
+    const ids = rows.map((row) => row.event_id).sort()
+    const token = createHash('sha256').update(ids.join('\n')).digest('hex')
+    await this.client.insert({
+      table: TABLES.statsEvents,
+      columns: [...INSERT_COLUMNS],
+      values: rows.map((row) => {
+        const { occurred_at_ms: _, ...columns } = row
+        return columns
+      }),
+      format: 'JSONEachRow',
+      clickhouse_settings: {
+        insert_deduplicate: 1,
+        insert_deduplication_token: token,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+      },
+    })
+  }
+}
+
+/** Sorted times grouped into at most MAX_RANGES [from, to] ranges, splitting at the largest gaps. */
+export function timeRanges(times: number[]): [number, number][] {
+  const sorted = [...times].sort((a, b) => a - b)
+  if (sorted.length === 0) return []
+  let gap = CLUSTER_GAP_MS
+  for (;;) {
+    const ranges: [number, number][] = []
+    let start = sorted[0]!
+    let previous = start
+    for (const time of sorted) {
+      if (time - previous > gap) {
+        ranges.push([start, previous])
+        start = time
+      }
+      previous = time
+    }
+    ranges.push([start, previous])
+    if (ranges.length <= MAX_RANGES) return ranges
+    gap *= 4
+  }
+}
+
+export function clickhouseTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
+}

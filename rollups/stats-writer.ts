@@ -1,0 +1,130 @@
+// The stats writer: consumes exchange `stats` (queue batch.stats-writer) into the raw log.
+// A message holds one event or an array of them. Invalid events go to the dead-letter queue with their
+// reason; the valid events of the same message are still counted. Messages are acked only after the
+// batch holding their events is in ClickHouse (see event-log.ts for why each event counts once).
+import type { ConsumeMessage } from 'amqplib'
+import type { AmqpConnection } from '../src/amqp/connection.js'
+import { DEATH_REASON_HEADER, QueueConsumer } from '../src/amqp/consumer.js'
+import { deadLetter, drop, type Outcome, ok, retry } from '../src/amqp/outcome.js'
+import type { ConfirmPublisher } from '../src/amqp/publisher.js'
+import { Batcher } from '../src/batcher.js'
+import { eventsOfBody, type StatsLogRow, validateStatsEvent } from '../src/contracts/stats-events.js'
+import type { ConsumerQueue } from '../src/contracts/topology.js'
+import type { Logger } from '../src/logger.js'
+import type { EventLog } from './event-log.js'
+
+export interface StatsWriterOptions {
+  connection: AmqpConnection
+  publisher: ConfirmPublisher
+  queue: ConsumerQueue
+  log: EventLog
+  logger: Logger
+  /** Messages in flight. Bounds memory: at most this many messages' events wait for a write. */
+  prefetch?: number
+  maxBatchRows?: number
+  maxBatchBytes?: number
+  maxWaitMs?: number
+}
+
+export interface StatsWriterCounters {
+  messages: number
+  inserted: number
+  duplicates: number
+  deadLettered: number
+}
+
+export class StatsWriter {
+  readonly counters: StatsWriterCounters = { messages: 0, inserted: 0, duplicates: 0, deadLettered: 0 }
+  private readonly batcher: Batcher<StatsLogRow>
+  private readonly consumer: QueueConsumer
+
+  constructor(private readonly options: StatsWriterOptions) {
+    const prefetch = options.prefetch ?? 1_000
+    this.batcher = new Batcher<StatsLogRow>({
+      write: async (rows) => {
+        const result = await options.log.append(rows)
+        this.counters.inserted += result.inserted
+        this.counters.duplicates += result.duplicates
+        options.logger.debug({ rows: rows.length, ...result }, 'batch written')
+      },
+      maxItems: options.maxBatchRows ?? 50_000,
+      maxBytes: options.maxBatchBytes ?? 32 * 1024 * 1024,
+      // Half the prefetch: the broker keeps delivering the other half while a batch is written.
+      maxAdds: Math.max(1, Math.floor(prefetch / 2)),
+      maxWaitMs: options.maxWaitMs ?? 100,
+      logger: options.logger,
+    })
+    this.consumer = new QueueConsumer({
+      connection: options.connection,
+      queue: options.queue,
+      logger: options.logger,
+      prefetch,
+      handler: (message) => this.handle(message),
+      onSettled: () => {
+        this.counters.messages++
+      },
+    })
+  }
+
+  start(): Promise<void> {
+    return this.consumer.start()
+  }
+
+  async stop(deadlineMs = 10_000): Promise<void> {
+    await this.consumer.stop(deadlineMs)
+    await this.batcher.stop()
+  }
+
+  private async handle(message: ConsumeMessage): Promise<Outcome> {
+    let body: unknown
+    try {
+      body = JSON.parse(message.content.toString('utf8'))
+    } catch (err) {
+      return deadLetter(`body is not JSON: ${(err as Error).message}`)
+    }
+    const events = eventsOfBody(body)
+    if (events.length === 0) return drop('empty batch')
+    const rows: StatsLogRow[] = []
+    const invalid: { index: number; event: unknown; reason: string }[] = []
+    events.forEach((event, index) => {
+      const result = validateStatsEvent(event)
+      if (result.ok) rows.push(result.row)
+      else invalid.push({ index, event, reason: result.reason })
+    })
+    if (!Array.isArray(body) && invalid[0]) return deadLetter(`invalid event: ${invalid[0].reason}`)
+    try {
+      await Promise.all(invalid.map((bad) => this.deadLetterEvent(message, bad)))
+    } catch (err) {
+      return retry(`could not dead-letter invalid events: ${(err as Error).message}`)
+    }
+    this.counters.deadLettered += invalid.length
+    try {
+      await this.batcher.add(rows, message.content.length)
+    } catch (err) {
+      return retry((err as Error).message)
+    }
+    return ok
+  }
+
+  /** One dead-letter message per invalid event of an array, so each carries its own reason. */
+  private deadLetterEvent(
+    message: ConsumeMessage,
+    bad: { index: number; event: unknown; reason: string },
+  ): Promise<void> {
+    return this.options.publisher.sendToQueue(
+      this.options.queue.deadLetter,
+      Buffer.from(JSON.stringify(bad.event) ?? 'null'),
+      {
+        contentType: 'application/json',
+        messageId: message.properties.messageId ? `${message.properties.messageId}#${bad.index}` : undefined,
+        headers: {
+          [DEATH_REASON_HEADER]: `invalid event: ${bad.reason}`.slice(0, 4_000),
+          'x-original-exchange': message.fields.exchange,
+          'x-original-routing-key': message.fields.routingKey,
+          'x-batch-index': bad.index,
+          'x-dead-lettered-at': new Date().toISOString(),
+        },
+      },
+    )
+  }
+}

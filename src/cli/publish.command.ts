@@ -1,0 +1,126 @@
+// search-stats publish stats ...: publish stats events from a file or from the synthetic workload,
+// confirmed by the broker. For tests, demos and benchmarks.
+import { createReadStream } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { Command } from 'commander'
+import { AmqpConnection } from '../amqp/connection.js'
+import { ConfirmPublisher } from '../amqp/publisher.js'
+import { declareExchanges } from '../amqp/topology.js'
+import type { StatsEventInput } from '../contracts/stats-events.js'
+import { topology } from '../contracts/topology.js'
+import { StatsEventPublisher } from '../publishing/stats-events.publisher.js'
+import { limit, statsWorkload } from '../workload/stats-workload.js'
+import { action, commandContext } from './context.js'
+
+const positiveInt = (name: string) => (value: string) => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`${name} must be a positive whole number, got "${value}"`)
+  return n
+}
+
+/** Reads a JSON array, or one JSON event per line (NDJSON), from a file or stdin ('-'). */
+async function* readEvents(file: string): AsyncGenerator<StatsEventInput> {
+  const input = file === '-' ? process.stdin : createReadStream(file)
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
+  let buffered = ''
+  let lineNo = 0
+  for await (const line of lines) {
+    lineNo++
+    if (buffered || line.trimStart().startsWith('[')) {
+      buffered += `${line}\n`
+      continue
+    }
+    if (!line.trim()) continue
+    try {
+      yield JSON.parse(line) as StatsEventInput
+    } catch (err) {
+      throw new Error(`${file}:${lineNo}: not JSON (${(err as Error).message})`)
+    }
+  }
+  if (buffered) for (const event of JSON.parse(buffered) as StatsEventInput[]) yield event
+}
+
+export function publishCommand(): Command {
+  const publish = new Command('publish').description('publish model or stats events (for tests and demos)')
+  publish
+    .command('stats')
+    .description('publish stats events from --file, or --generate N events of the synthetic workload')
+    .option('--file <path>', 'NDJSON (one event per line) or a JSON array; - for stdin')
+    .option('--generate <n>', 'generate this many events', positiveInt('--generate'))
+    .option(
+      '--per-message <n>',
+      'events per message (1: one event per message, routed by type)',
+      positiveInt('--per-message'),
+      1,
+    )
+    .option('--seed <n>', 'workload seed (the same seed gives the same events)', positiveInt('--seed'), 1)
+    .option('--days <n>', 'generated events fall in the last N days', positiveInt('--days'), 30)
+    .option('--artists <n>', 'artists in the generated catalog', positiveInt('--artists'), 1_000)
+    .action(
+      action(
+        async (opts: {
+          file?: string
+          generate?: number
+          perMessage: number
+          seed: number
+          days: number
+          artists: number
+        }) => {
+          if (!opts.file === !opts.generate) throw new Error('give exactly one of --file or --generate')
+          const { config, logger } = commandContext('publish')
+          const names = topology(config.amqp.prefix)
+          const connection = new AmqpConnection({
+            url: config.amqp.url,
+            logger,
+            name: 'search-stats publish',
+          })
+          await connection.start({ failFast: true }).catch((err: Error) => {
+            throw new Error(
+              `cannot reach RabbitMQ at AMQP_URL (${err.message}); run \`search-stats services up\``,
+            )
+          })
+          try {
+            const model = await connection.waitForConnection(5_000)
+            const channel = await model.createChannel()
+            await declareExchanges(channel, names)
+            await channel.close()
+            const publisher = new StatsEventPublisher(
+              await ConfirmPublisher.create(connection),
+              names.exchanges.stats,
+            )
+            const started = Date.now()
+            let lastReport = 0
+            const onProgress = (n: number) => {
+              if (Date.now() - lastReport < 1_000) return
+              lastReport = Date.now()
+              process.stderr.write(`\rpublished ${n}${opts.generate ? ` of ${opts.generate}` : ''}`)
+            }
+            let published: number
+            if (opts.generate) {
+              const to = new Date()
+              const from = new Date(to.getTime() - opts.days * 86_400_000)
+              const events = limit(
+                statsWorkload({ seed: opts.seed, from, to, artists: opts.artists }),
+                opts.generate,
+              )
+              published = await publisher.publishAll(events, { perMessage: opts.perMessage, onProgress })
+            } else {
+              const events: StatsEventInput[] = []
+              for await (const event of readEvents(opts.file!)) events.push(event)
+              published = await publisher.publishAll(events, { perMessage: opts.perMessage, onProgress })
+            }
+            const seconds = (Date.now() - started) / 1000
+            process.stderr.write('\n')
+            console.log(
+              `published ${published} events in ${seconds.toFixed(1)} s (${Math.round(published / seconds)}/s)`,
+            )
+            return 0
+          } finally {
+            await connection.close()
+          }
+        },
+      ),
+    )
+  return publish
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest'
+import { referrerHost, validateStatsEvent } from '../../src/contracts/stats-events.js'
+import { statsWorkload, take } from '../../src/workload/stats-workload.js'
+
+const valid = {
+  id: 'e-1',
+  type: 'play',
+  occurred_at: '2026-03-01T12:30:00+01:00',
+  track_id: 10,
+  owner_id: 2,
+  user_id: null,
+  anonymous_id: 'anon-x',
+  country: 'de',
+  city: 'Köln',
+  source: 'ios',
+  referrer: 'https://www.Google.com/search?q=x',
+  listened_ms: 120_000,
+  unknown_field: 'ignored',
+}
+
+describe('validateStatsEvent', () => {
+  it('normalizes a valid event into a log row', () => {
+    const result = validateStatsEvent(valid)
+    expect(result).toEqual({
+      ok: true,
+      row: {
+        event_id: 'e-1',
+        type: 'play',
+        occurred_at: '2026-03-01 11:30:00.000',
+        occurred_at_ms: Date.UTC(2026, 2, 1, 11, 30),
+        owner_id: 2,
+        track_id: 10,
+        user_id: 0,
+        anonymous_id: 'anon-x',
+        country: 'DE',
+        city: 'Köln',
+        source: 'ios',
+        referrer: 'google.com',
+        listened_ms: 120_000,
+      },
+    })
+  })
+
+  it('accepts epoch milliseconds and nulls for optional fields', () => {
+    const result = validateStatsEvent({
+      ...valid,
+      type: 'like',
+      occurred_at: Date.UTC(2026, 0, 2),
+      user_id: 5,
+      country: null,
+      city: null,
+      referrer: null,
+      listened_ms: 99,
+    })
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect(result.row.occurred_at).toBe('2026-01-02 00:00:00.000')
+    expect(result.row.user_id).toBe(5)
+    expect(result.row.anonymous_id).toBe('') // a logged-in listener is counted by user id
+    expect(result.row.listened_ms).toBeNull() // listening time belongs to plays only
+  })
+
+  it.each([
+    [{ ...valid, id: '' }, 'id'],
+    [{ ...valid, type: 'view' }, 'type'],
+    [{ ...valid, occurred_at: '2026-03-01 12:30' }, 'occurred_at'],
+    [{ ...valid, occurred_at: '2026-03-01T12:30:00' }, 'occurred_at'], // no offset: ambiguous
+    [{ ...valid, occurred_at: Date.UTC(1999, 0, 1) }, 'occurred_at'],
+    [{ ...valid, track_id: '10' }, 'track_id'],
+    [{ ...valid, owner_id: -1 }, 'owner_id'],
+    [{ ...valid, country: 'Germany' }, 'country'],
+    [{ ...valid, source: 'tv' }, 'source'],
+    [{ ...valid, listened_ms: 1.5 }, 'listened_ms'],
+    ['a string', 'event'],
+  ])('refuses %j naming %s', (event, field) => {
+    const result = validateStatsEvent(event)
+    expect(result.ok).toBe(false)
+    if (result.ok) return
+    expect(result.reason).toContain(field)
+  })
+})
+
+describe('referrerHost', () => {
+  it.each([
+    ['https://www.google.com/search?q=x', 'google.com'],
+    ['blog.example.org', 'blog.example.org'],
+    ['HTTP://T.CO/abc', 't.co'],
+    ['', ''],
+    [null, ''],
+    ['::not a url::', ''],
+  ])('%j -> %j', (input, host) => {
+    expect(referrerHost(input)).toBe(host)
+  })
+})
+
+describe('statsWorkload', () => {
+  const options = { seed: 7, from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-02-01T00:00:00Z') }
+
+  it('is deterministic for a seed and yields only valid events inside the range', () => {
+    const a = take(statsWorkload(options), 2_000)
+    const b = take(statsWorkload(options), 2_000)
+    expect(a).toEqual(b)
+    for (const event of a) {
+      const result = validateStatsEvent(event)
+      expect(result.ok).toBe(true)
+      if (!result.ok) continue
+      expect(result.row.occurred_at_ms).toBeGreaterThanOrEqual(options.from.getTime())
+      expect(result.row.occurred_at_ms).toBeLessThan(options.to.getTime())
+    }
+  })
+
+  it('concentrates popularity on the head artist and has repeat listeners', () => {
+    const events = take(statsWorkload({ ...options, artists: 500 }), 20_000)
+    const byArtist = new Map<number, number>()
+    for (const e of events) byArtist.set(e.owner_id, (byArtist.get(e.owner_id) ?? 0) + 1)
+    const counts = [...byArtist.values()].sort((x, y) => y - x)
+    expect(counts[0]!).toBeGreaterThan(10 * (counts[100] ?? 0))
+    const listeners = new Set(events.map((e) => e.user_id ?? e.anonymous_id))
+    expect(listeners.size).toBeLessThan(events.length * 0.8)
+    expect(events.some((e) => e.user_id === null)).toBe(true)
+  })
+})
