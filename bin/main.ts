@@ -1,5 +1,6 @@
 // The search-stats command line. Each area contributes its commands; this file only assembles them.
 import { Command, Option } from 'commander'
+import { writeLogWorkload } from '../rollups/log-workload.js'
 import { migrate } from '../rollups/migrate.js'
 import { action, commandContext } from '../src/cli/context.js'
 import { publishCommand } from '../src/cli/publish.command.js'
@@ -26,7 +27,32 @@ program
 
 program.addCommand(servicesCommand())
 program.addCommand(doctorCommand())
-program.addCommand(publishCommand())
+program.addCommand(
+  publishCommand({
+    directWrite: async (opts) => {
+      const { config } = commandContext('publish')
+      const client = await createClickHouse({
+        ...config.clickhouse,
+        application: 'search-stats-workload',
+      }).catch((err: Error) => {
+        throw new Error(
+          `cannot open ClickHouse (${err.message.split('\n')[0]}). With the embedded engine, stop the running ` +
+            '`serve` first (one process per data directory), or set CLICKHOUSE_URL.',
+        )
+      })
+      try {
+        await migrate(client)
+        return await writeLogWorkload(
+          client,
+          { ...opts, idPrefix: `gen-${opts.seed}-${Date.now().toString(36)}-` },
+          opts.onProgress,
+        )
+      } finally {
+        await client.close()
+      }
+    },
+  }),
+)
 
 program
   .command('migrate')

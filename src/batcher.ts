@@ -81,9 +81,19 @@ export class Batcher<T> {
   }
 
   private async flushLoop(): Promise<void> {
-    const batch = this.waiting.splice(0)
-    this.waitingItems = 0
-    this.waitingBytes = 0
+    // Take whole adds up to maxItems (at least one): a backlog is written as several bounded batches.
+    let take = 0
+    let taken = 0
+    while (
+      take < this.waiting.length &&
+      (take === 0 || taken + this.waiting[take]!.items.length <= this.options.maxItems)
+    ) {
+      taken += this.waiting[take]!.items.length
+      take++
+    }
+    const batch = this.waiting.splice(0, take)
+    this.waitingItems -= taken
+    this.waitingBytes -= batch.reduce((sum, pending) => sum + pending.bytes, 0)
     const items = batch.flatMap((pending) => pending.items)
     const { min, max } = this.options.retryDelayMs ?? { min: 100, max: 5_000 }
     for (let attempt = 0; ; attempt++) {

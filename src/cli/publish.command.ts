@@ -41,7 +41,48 @@ async function* readEvents(file: string): AsyncGenerator<StatsEventInput> {
   if (buffered) for (const event of JSON.parse(buffered) as StatsEventInput[]) yield event
 }
 
-export function publishCommand(): Command {
+export interface DirectWriteOptions {
+  rows: number
+  from: Date
+  to: Date
+  artists: number
+  seed: number
+  onProgress: (written: number) => void
+}
+
+/**
+ * `directWrite` writes generated events straight into the log (the composition root provides it, since
+ * the log lives in rollups/); without it, --direct is refused.
+ */
+async function directWrite(
+  opts: { generate?: number; days: number; artists: number; seed: number },
+  write: ((opts: DirectWriteOptions) => Promise<number>) | undefined,
+): Promise<number> {
+  if (!opts.generate) throw new Error('--direct goes with --generate')
+  if (!write) throw new Error('--direct is not available in this build')
+  const to = new Date()
+  const from = new Date(to.getTime() - opts.days * 86_400_000)
+  const started = Date.now()
+  const total = opts.generate
+  const written = await write({
+    rows: total,
+    from,
+    to,
+    artists: opts.artists,
+    seed: opts.seed,
+    onProgress: (n) => process.stderr.write(`\rwritten ${n} of ${total}`),
+  })
+  const seconds = (Date.now() - started) / 1000
+  process.stderr.write('\n')
+  console.log(
+    `wrote ${written} events into the log in ${seconds.toFixed(1)} s (${Math.round(written / seconds)}/s)`,
+  )
+  return 0
+}
+
+export function publishCommand(
+  options: { directWrite?: (opts: DirectWriteOptions) => Promise<number> } = {},
+): Command {
   const publish = new Command('publish').description('publish model or stats events (for tests and demos)')
   publish
     .command('stats')
@@ -57,6 +98,7 @@ export function publishCommand(): Command {
     .option('--seed <n>', 'workload seed (the same seed gives the same events)', positiveInt('--seed'), 1)
     .option('--days <n>', 'generated events fall in the last N days', positiveInt('--days'), 30)
     .option('--artists <n>', 'artists in the generated catalog', positiveInt('--artists'), 1_000)
+    .option('--direct', 'with --generate: write straight into the ClickHouse log (large benchmark data sets)')
     .action(
       action(
         async (opts: {
@@ -66,8 +108,10 @@ export function publishCommand(): Command {
           seed: number
           days: number
           artists: number
+          direct?: boolean
         }) => {
           if (!opts.file === !opts.generate) throw new Error('give exactly one of --file or --generate')
+          if (opts.direct) return directWrite(opts, options.directWrite)
           const { config, logger } = commandContext('publish')
           const names = topology(config.amqp.prefix)
           const connection = new AmqpConnection({

@@ -80,3 +80,32 @@ describe('timeRanges', () => {
     expect(ranges.at(-1)![1]).toBe(999 * 3_600_000)
   })
 })
+
+describe('Batcher backlog', () => {
+  it('writes a backlog as batches of at most maxItems', async () => {
+    const sizes: number[] = []
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const batcher = new Batcher<number>({
+      write: async (items) => {
+        sizes.push(items.length)
+        await gate
+      },
+      maxItems: 10,
+      maxAdds: 1_000,
+      maxWaitMs: 1,
+      logger: silentLogger,
+    })
+    const adds = [batcher.add([0])]
+    await new Promise((resolve) => setTimeout(resolve, 10)) // the first write is now in progress
+    for (let i = 0; i < 9; i++) adds.push(batcher.add([1, 2, 3, 4]))
+    release()
+    await Promise.all(adds)
+    expect(sizes[0]).toBe(1)
+    expect(sizes.slice(1).every((n) => n <= 10)).toBe(true)
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(37)
+    await batcher.stop()
+  })
+})

@@ -1,0 +1,55 @@
+// npm run bench: starts what is missing (as `services up` does), runs the benchmarks on a scratch data
+// directory, prints the figures and writes them to bench/results/<name>.json (machine-readable, with
+// the machine it ran on). Sizes can be scaled down for a quick look: BENCH_SCALE=0.1 npm run bench.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { loadConfig } from '../src/config.js'
+import { createLogger } from '../src/logger.js'
+import { projectRoot } from '../src/paths.js'
+import { servicesUp } from '../src/services/local-services.js'
+import { benchStatsIngest } from './stats-ingest.bench.js'
+
+const scale = Number(process.env.BENCH_SCALE ?? '1')
+const only = process.argv[2]
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'search-stats-bench-'))
+const config = loadConfig({ ...process.env, DATA_DIR: dataDir })
+const logger = createLogger({ level: 'warn', destination: 2 })
+const resultsDir = path.join(projectRoot(), 'bench', 'results')
+mkdirSync(resultsDir, { recursive: true })
+
+const machine = {
+  cpus: os.cpus().length,
+  cpu: os.cpus()[0]?.model,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.versions.node,
+  at: new Date().toISOString(),
+}
+
+function save(name: string, results: unknown): void {
+  const file = path.join(resultsDir, `${name}.json`)
+  writeFileSync(file, `${JSON.stringify({ machine, scale, results }, null, 2)}\n`)
+  console.log(`  -> ${path.relative(projectRoot(), file)}`)
+}
+
+try {
+  await servicesUp(config, logger)
+  if (!only || only === 'stats-ingest') {
+    console.log('stats ingest (broker -> ClickHouse log)')
+    const results = await benchStatsIngest(
+      config,
+      { singleEvents: Math.round(100_000 * scale), batchedEvents: Math.round(1_000_000 * scale) },
+      (line) => console.log(line),
+    )
+    for (const r of results) {
+      console.log(
+        `  ${r.perMessage}/msg: writer ${Math.round(r.rates.writer)}/s = ${(100 * r.shareOfLowerCeiling).toFixed(0)}% of the ` +
+          `lower ceiling (target ${r.target.eventsPerSecond}/s and 60%): ${r.met ? 'met' : 'NOT met'}`,
+      )
+    }
+    save('stats-ingest', results)
+  }
+} finally {
+  rmSync(dataDir, { recursive: true, force: true })
+}
+process.exit(0)

@@ -1,0 +1,199 @@
+// Benchmark: events per second from the broker into the ClickHouse log, with one event per message and
+// with 500 events per message, each beside its two ceilings measured in the same run on the same
+// events: a plain consumer that acks and discards (the broker and client ceiling) and a direct insert of
+// the same rows in the same batch sizes (the store ceiling). Every queue is pre-filled before its
+// consumer starts, so each figure is a pure drain rate.
+import { EventLog, insertLogRows } from '../rollups/event-log.js'
+import { migrate } from '../rollups/migrate.js'
+import { StatsWriter } from '../rollups/stats-writer.js'
+import { TABLES } from '../rollups/tables.js'
+import { AmqpConnection } from '../src/amqp/connection.js'
+import { QueueConsumer } from '../src/amqp/consumer.js'
+import { ok } from '../src/amqp/outcome.js'
+import { ConfirmPublisher } from '../src/amqp/publisher.js'
+import { declareConsumerQueue, declareTopology } from '../src/amqp/topology.js'
+import { type ClickHouseClient, createClickHouse } from '../src/clickhouse/client.js'
+import type { Config } from '../src/config.js'
+import { type StatsLogRow, validateStatsEvent } from '../src/contracts/stats-events.js'
+import { type ConsumerQueue, topology } from '../src/contracts/topology.js'
+import { silentLogger } from '../src/logger.js'
+import { statsWorkload, take } from '../src/workload/stats-workload.js'
+
+export interface IngestScenario {
+  perMessage: number
+  events: number
+  rates: { writer: number; ackAndDiscard: number; directInsert: number }
+  /** writer / min(ceilings) */
+  shareOfLowerCeiling: number
+  target: { eventsPerSecond: number; shareOfLowerCeiling: number }
+  met: boolean
+}
+
+const PREFETCH = 1_000
+
+async function drain(connection: AmqpConnection, queue: ConsumerQueue, messages: number): Promise<number> {
+  let settled = 0
+  let done!: () => void
+  const finished = new Promise<void>((resolve) => {
+    done = resolve
+  })
+  const consumer = new QueueConsumer({
+    connection,
+    queue,
+    logger: silentLogger,
+    prefetch: PREFETCH,
+    handler: async () => ok,
+    onSettled: () => {
+      if (++settled === messages) done()
+    },
+  })
+  const started = performance.now()
+  await consumer.start()
+  await finished
+  const seconds = (performance.now() - started) / 1000
+  await consumer.stop()
+  return seconds
+}
+
+async function prefill(publisher: ConfirmPublisher, queue: string, bodies: Buffer[]): Promise<void> {
+  const inFlight = new Set<Promise<void>>()
+  for (const body of bodies) {
+    const p = publisher.sendToQueue(queue, body, { contentType: 'application/json' })
+    inFlight.add(p)
+    void p.finally(() => inFlight.delete(p))
+    if (inFlight.size >= 500) await Promise.race(inFlight)
+  }
+  await Promise.all(inFlight)
+}
+
+async function directInsert(
+  client: ClickHouseClient,
+  rows: StatsLogRow[],
+  batchRows: number,
+): Promise<number> {
+  const started = performance.now()
+  for (let i = 0; i < rows.length; i += batchRows) {
+    await insertLogRows(client, rows.slice(i, i + batchRows))
+  }
+  return (performance.now() - started) / 1000
+}
+
+export async function benchStatsIngest(
+  config: Config,
+  options: { singleEvents: number; batchedEvents: number },
+  log: (line: string) => void,
+): Promise<IngestScenario[]> {
+  const runId = `bench-${Date.now().toString(36)}`
+  const names = topology(`${runId}.`)
+  const connection = new AmqpConnection({ url: config.amqp.url, logger: silentLogger })
+  await connection.start()
+  const publisher = await ConfirmPublisher.create(connection)
+  const model = await connection.waitForConnection(5_000)
+  const setup = await model.createChannel()
+  await declareTopology(setup, names)
+  const discard: ConsumerQueue = {
+    ...names.queues.statsWriter,
+    name: `${runId}.discard`,
+    deadLetter: `${runId}.discard.dl`,
+    arguments: {},
+  }
+  await declareConsumerQueue(setup, discard)
+
+  const results: IngestScenario[] = []
+  const scenarios = [
+    { perMessage: 1, events: options.singleEvents, target: 15_000 },
+    { perMessage: 500, events: options.batchedEvents, target: 150_000 },
+  ]
+  try {
+    for (const [index, scenario] of scenarios.entries()) {
+      if (scenario.events === 0) continue
+      const to = new Date()
+      const from = new Date(to.getTime() - 30 * 86_400_000)
+      const events = take(
+        statsWorkload({ seed: 100 + index, from, to, idPrefix: `${runId}-${index}-` }),
+        scenario.events,
+      )
+      const bodies: Buffer[] = []
+      for (let i = 0; i < events.length; i += scenario.perMessage) {
+        const group = events.slice(i, i + scenario.perMessage)
+        bodies.push(Buffer.from(JSON.stringify(scenario.perMessage === 1 ? group[0] : group)))
+      }
+      const rows = events.map((e) => {
+        const v = validateStatsEvent(e)
+        if (!v.ok) throw new Error(`workload produced an invalid event: ${v.reason}`)
+        return v.row
+      })
+      // The writer flushes when half the prefetch's messages wait, or at 50,000 rows.
+      const batchRows = Math.min(50_000, Math.floor(PREFETCH / 2) * scenario.perMessage)
+      log(`  ${scenario.perMessage} event(s)/message: ${events.length} events in ${bodies.length} messages`)
+
+      await prefill(publisher, discard.name, bodies)
+      const discardSeconds = await drain(connection, discard, bodies.length)
+      log(`    ack-and-discard: ${(events.length / discardSeconds).toFixed(0)} events/s`)
+
+      const direct = await createClickHouse({
+        ...config.clickhouse,
+        database: `${runId.replace(/-/g, '_')}_direct_${index}`,
+      })
+      await migrate(direct)
+      const directSeconds = await directInsert(direct, rows, batchRows)
+      await direct.command({ query: `DROP DATABASE IF EXISTS ${runId.replace(/-/g, '_')}_direct_${index}` })
+      await direct.close()
+      log(
+        `    direct insert:   ${(events.length / directSeconds).toFixed(0)} events/s (batches of ${batchRows})`,
+      )
+
+      const store = await createClickHouse({
+        ...config.clickhouse,
+        database: `${runId.replace(/-/g, '_')}_writer_${index}`,
+      })
+      await migrate(store)
+      await prefill(publisher, names.queues.statsWriter.name, bodies)
+      const writer = new StatsWriter({
+        connection,
+        publisher,
+        queue: names.queues.statsWriter,
+        log: new EventLog(store),
+        logger: silentLogger,
+        prefetch: PREFETCH,
+      })
+      const started = performance.now()
+      await writer.start()
+      while (writer.counters.messages < bodies.length) await new Promise((r) => setTimeout(r, 5))
+      const writerSeconds = (performance.now() - started) / 1000
+      await writer.stop()
+      const [count] = await (
+        await store.query({ query: `SELECT count() AS n FROM ${TABLES.statsEvents}`, format: 'JSONEachRow' })
+      ).json<{ n: number }>()
+      if (count?.n !== events.length) throw new Error(`writer logged ${count?.n} of ${events.length} events`)
+      await store.command({ query: `DROP DATABASE IF EXISTS ${runId.replace(/-/g, '_')}_writer_${index}` })
+      await store.close()
+      log(`    stats writer:    ${(events.length / writerSeconds).toFixed(0)} events/s`)
+
+      const rates = {
+        writer: events.length / writerSeconds,
+        ackAndDiscard: events.length / discardSeconds,
+        directInsert: events.length / directSeconds,
+      }
+      const share = rates.writer / Math.min(rates.ackAndDiscard, rates.directInsert)
+      results.push({
+        perMessage: scenario.perMessage,
+        events: events.length,
+        rates,
+        shareOfLowerCeiling: share,
+        target: { eventsPerSecond: scenario.target, shareOfLowerCeiling: 0.6 },
+        met: rates.writer >= scenario.target && share >= 0.6,
+      })
+    }
+  } finally {
+    for (const queue of [discard, ...Object.values(names.queues)]) {
+      await setup.deleteQueue(queue.name).catch(() => undefined)
+      await setup.deleteQueue(queue.deadLetter).catch(() => undefined)
+    }
+    await setup.deleteExchange(names.exchanges.models).catch(() => undefined)
+    await setup.deleteExchange(names.exchanges.stats).catch(() => undefined)
+    await setup.close().catch(() => undefined)
+    await connection.close()
+  }
+  return results
+}
