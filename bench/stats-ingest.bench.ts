@@ -29,7 +29,7 @@ export interface IngestScenario {
   met: boolean
 }
 
-const PREFETCH = 1_000
+const PREFETCH = 2_000
 
 async function drain(connection: AmqpConnection, queue: ConsumerQueue, messages: number): Promise<number> {
   let settled = 0

@@ -36,6 +36,9 @@ export interface RunningService {
 
 export async function serve(options: ServeOptions): Promise<RunningService> {
   const { config, logger, role } = options
+  if (role === 'indexers') {
+    throw new Error('the indexers role is not built yet; run --role api, stats-writer or all')
+  }
   const topology = options.topology ?? defaultTopology(config.amqp.prefix)
   const lifecycle = new Lifecycle(logger)
   const runs = (r: Role) => role === 'all' || role === r

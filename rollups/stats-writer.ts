@@ -39,7 +39,7 @@ export class StatsWriter {
   private readonly consumer: QueueConsumer
 
   constructor(private readonly options: StatsWriterOptions) {
-    const prefetch = options.prefetch ?? 1_000
+    const prefetch = options.prefetch ?? 2_000
     this.batcher = new Batcher<StatsLogRow>({
       write: async (rows) => {
         const result = await options.log.append(rows)

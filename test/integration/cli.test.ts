@@ -1,9 +1,10 @@
 // The command line as an operator runs it: doctor finds all three real dependencies and prints their
 // versions; a bad configuration stops a command with a message naming the variable.
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
+import amqp from 'amqplib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type TestEnv, testEnv } from '../support/harness.js'
+import { eventually, type TestEnv, testEnv } from '../support/harness.js'
 
 const exec = promisify(execFile)
 let env: TestEnv
@@ -11,7 +12,19 @@ let env: TestEnv
 beforeAll(() => {
   env = testEnv('cli')
 })
-afterAll(() => env.cleanup())
+afterAll(async () => {
+  // serve declared its queues and exchanges under this file's prefix: remove them.
+  const model = await amqp.connect(env.config.amqp.url)
+  const channel = await model.createChannel()
+  for (const queue of Object.values(env.topology.queues)) {
+    await channel.deleteQueue(queue.name)
+    await channel.deleteQueue(queue.deadLetter)
+  }
+  await channel.deleteExchange(env.topology.exchanges.models)
+  await channel.deleteExchange(env.topology.exchanges.stats)
+  await model.close()
+  env.cleanup()
+})
 
 function cli(args: string[], extraEnv: Record<string, string> = {}) {
   return exec(process.execPath, ['--import', 'tsx', 'bin/main.ts', ...args], {
@@ -56,6 +69,39 @@ describe('search-stats command line', () => {
     const second = await cli(['migrate'])
     expect(second.code).toBe(0)
     expect(second.stdout).toMatch(/migrations: 0 applied, \d+ already applied/)
+  })
+
+  it('serve --role all answers /healthz and /readyz, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/main.ts', 'serve', '--role', 'all'], {
+      env: {
+        ...process.env,
+        DATA_DIR: env.dataDir,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        AMQP_PREFIX: env.prefix,
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = ''
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+        const match = /"port":(\d+)[^\n]*"msg":"api listening"/.exec(out)
+        if (match) resolve(Number(match[1]))
+      })
+      void exited.then((code) => reject(new Error(`serve exited with ${code}: ${out}`)))
+    })
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)
+    const ready = await eventually(async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`)
+      expect(res.status).toBe(200)
+      return (await res.json()) as { checks: Record<string, { ok: boolean }> }
+    })
+    expect(Object.keys(ready.checks).sort()).toEqual(['broker', 'clickhouse', 'elasticsearch'])
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
   })
 
   it('every command has --help', async () => {
