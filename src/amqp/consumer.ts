@@ -29,8 +29,21 @@ export class QueueConsumer {
   private consumerTag: string | undefined
   private stopping = false
   private readonly inFlight = new Set<Promise<void>>()
+  private prefetch: number
 
-  constructor(private readonly options: QueueConsumerOptions) {}
+  constructor(private readonly options: QueueConsumerOptions) {
+    this.prefetch = options.prefetch
+  }
+
+  get currentPrefetch(): number {
+    return this.prefetch
+  }
+
+  /** Changes how many messages the broker may have in flight to us; applies to deliveries from now on. */
+  async setPrefetch(count: number): Promise<void> {
+    this.prefetch = count
+    await this.channel?.prefetch(count, true)
+  }
 
   get inFlightCount(): number {
     return this.inFlight.size
@@ -43,7 +56,9 @@ export class QueueConsumer {
       const deadLetterChannel = await model.createConfirmChannel()
       for (const ch of [channel, deadLetterChannel]) ch.on('error', () => undefined)
       await declareConsumerQueue(channel, this.options.queue)
-      await channel.prefetch(this.options.prefetch)
+      // Channel-wide (global) so that setPrefetch() takes effect at once: RabbitMQ applies a
+      // per-consumer prefetch only to consumers created after it is set. One consumer per channel.
+      await channel.prefetch(this.prefetch, true)
       this.channel = channel
       this.deadLetterChannel = deadLetterChannel
       const reply = await channel.consume(this.options.queue.name, (message) => {

@@ -12,7 +12,7 @@ import { DEATH_REASON_HEADER } from '../../src/amqp/consumer.js'
 import { ConfirmPublisher } from '../../src/amqp/publisher.js'
 import { declareTopology } from '../../src/amqp/topology.js'
 import { type ClickHouseClient, createClickHouse } from '../../src/clickhouse/client.js'
-import type { StatsEventInput } from '../../src/contracts/stats-events.js'
+import { type StatsEventInput, validateStatsEvent } from '../../src/contracts/stats-events.js'
 import { silentLogger } from '../../src/logger.js'
 import { StatsEventPublisher } from '../../src/publishing/stats-events.publisher.js'
 import { statsWorkload, take } from '../../src/workload/stats-workload.js'
@@ -21,6 +21,7 @@ import { eventually, type TestEnv, testEnv } from '../support/harness.js'
 let env: TestEnv
 let connection: AmqpConnection
 let clickhouse: ClickHouseClient
+let checker: ClickHouseClient
 let writer: StatsWriter
 let events: StatsEventPublisher
 
@@ -37,15 +38,16 @@ beforeAll(async () => {
   await channel.close()
   clickhouse = await createClickHouse(env.config.clickhouse)
   await migrate(clickhouse)
+  checker = await createClickHouse(env.config.clickhouse)
   const publisher = await ConfirmPublisher.create(connection)
   events = new StatsEventPublisher(publisher, env.topology.exchanges.stats)
   writer = new StatsWriter({
     connection,
     publisher,
     queue: env.topology.queues.statsWriter,
-    log: new EventLog(clickhouse),
+    log: new EventLog(clickhouse, checker),
     logger: silentLogger,
-    prefetch: 200,
+    prefetch: { min: 200, max: 200 },
     maxWaitMs: 20,
   })
   await writer.start()
@@ -64,6 +66,7 @@ afterAll(async () => {
   await channel.close()
   await connection.close()
   await clickhouse.close()
+  await checker.close()
   env.cleanup()
 })
 
@@ -179,6 +182,20 @@ describe('stats writer', () => {
       return found
     })
     expect(parked[0]!.reason).toMatch(/^body is not JSON/)
+  })
+
+  it('concurrent appends of overlapping events log each id once', async () => {
+    const log = new EventLog(clickhouse, checker)
+    const sample = take(statsWorkload({ seed: 16, from, to, idPrefix: 'race-' }), 3_000).map((event) => {
+      const result = validateStatsEvent(event)
+      if (!result.ok) throw new Error(result.reason)
+      return result.row
+    })
+    // Five appends at once, each overlapping its neighbours by half.
+    await Promise.all(
+      [0, 500, 1_000, 1_500, 2_000].map((start) => log.append(sample.slice(start, start + 1_000))),
+    )
+    expect(await logged('race-')).toEqual({ rows: 3_000, ids: 3_000 })
   })
 
   it('loses nothing while ClickHouse refuses writes, and catches up when it is back', async () => {
