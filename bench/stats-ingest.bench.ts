@@ -14,7 +14,7 @@ import { ConfirmPublisher } from '../src/amqp/publisher.js'
 import { declareConsumerQueue, declareTopology } from '../src/amqp/topology.js'
 import { type ClickHouseClient, createClickHouse } from '../src/clickhouse/client.js'
 import type { Config } from '../src/config.js'
-import { type StatsLogRow, validateStatsEvent } from '../src/contracts/stats-events.js'
+import { type StatsEventInput, type StatsLogRow, validateStatsEvent } from '../src/contracts/stats-events.js'
 import { type ConsumerQueue, topology } from '../src/contracts/topology.js'
 import { silentLogger } from '../src/logger.js'
 import { statsWorkload, take } from '../src/workload/stats-workload.js'
@@ -115,10 +115,13 @@ export async function benchStatsIngest(
       if (scenario.events === 0) continue
       const to = new Date()
       const from = new Date(to.getTime() - 30 * 86_400_000)
+      // In time order, as a live stream or a shipped stretch of the log arrives.
+      const at = (e: StatsEventInput) =>
+        typeof e.occurred_at === 'number' ? e.occurred_at : Date.parse(e.occurred_at)
       const events = take(
         statsWorkload({ seed: 100 + index, from, to, idPrefix: `${runId}-${index}-` }),
         scenario.events,
-      )
+      ).sort((a, b) => at(a) - at(b))
       const bodies: Buffer[] = []
       for (let i = 0; i < events.length; i += scenario.perMessage) {
         const group = events.slice(i, i + scenario.perMessage)
