@@ -16,10 +16,11 @@ program
   .command('serve')
   .description('run the API and the consumers, together or one role per process')
   .addOption(new Option('--role <role>', 'what this process runs').choices(ROLES).default('all'))
+  .option('--demo', 'also publish a trickle of synthetic stats events (what npm start runs)')
   .action(
-    action(async (opts: { role: Role }) => {
+    action(async (opts: { role: Role; demo?: boolean }) => {
       const { config, logger } = commandContext(`serve:${opts.role}`, 1)
-      const running = await serve({ config, logger, role: opts.role })
+      const running = await serve({ config, logger, role: opts.role, demo: opts.demo })
       running.lifecycle.exitOnSignals(config.shutdownTimeoutMs)
       return undefined
     }),

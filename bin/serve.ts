@@ -15,6 +15,7 @@ import { createElasticsearchClient } from '../src/elasticsearch/client.js'
 import { Lifecycle } from '../src/lifecycle.js'
 import type { Logger } from '../src/logger.js'
 import { brokerReady, clickhouseReady, elasticsearchReady } from '../src/readiness.js'
+import { startDemoTraffic } from './demo.js'
 
 export const ROLES = ['api', 'indexers', 'stats-writer', 'all'] as const
 export type Role = (typeof ROLES)[number]
@@ -25,6 +26,8 @@ export interface ServeOptions {
   role: Role
   /** Queue and exchange names; tests pass a prefixed set. */
   topology?: Topology
+  /** Publish synthetic traffic (npm start), so a newcomer sees the pipeline work. */
+  demo?: boolean
 }
 
 export interface RunningService {
@@ -73,11 +76,20 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       publisher,
       queue: topology.queues.statsWriter,
       log: new EventLog(clickhouse, checker),
-      logger: logger.child({ component: 'stats-writer' }),
+      logger: logger.child({ module: 'stats-writer' }),
     })
     await writer.start()
     lifecycle.add('stats writer', () => writer.stop())
     statsWriter = writer
+    if (options.demo) {
+      const stopDemo = await startDemoTraffic({
+        amqp,
+        topology,
+        clickhouse: checker,
+        logger: logger.child({ module: 'demo' }),
+      })
+      lifecycle.add('demo traffic', stopDemo)
+    }
   }
 
   let port: number | undefined
