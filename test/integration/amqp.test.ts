@@ -6,9 +6,14 @@ import { AmqpConnection } from '../../src/amqp/connection.js'
 import { DEATH_REASON_HEADER, QueueConsumer } from '../../src/amqp/consumer.js'
 import { deadLetter, ok, retry } from '../../src/amqp/outcome.js'
 import { ConfirmPublisher } from '../../src/amqp/publisher.js'
-import { declareTopology } from '../../src/amqp/topology.js'
 import { silentLogger } from '../../src/logger.js'
-import { eventually, type TestEnv, testEnv } from '../support/harness.js'
+import {
+  declareTestTopology,
+  eventually,
+  removeTestTopology,
+  type TestEnv,
+  testEnv,
+} from '../support/harness.js'
 
 let env: TestEnv
 let connection: AmqpConnection
@@ -23,22 +28,11 @@ beforeAll(async () => {
   })
   await connection.start()
   publisher = await ConfirmPublisher.create(connection)
-  const model = await connection.waitForConnection(5_000)
-  const channel = await model.createChannel()
-  await declareTopology(channel, env.topology)
-  await channel.close()
+  await declareTestTopology(env.config.amqp.url, env.topology)
 })
 
 afterAll(async () => {
-  const model = await connection.waitForConnection(5_000)
-  const channel = await model.createChannel()
-  for (const queue of Object.values(env.topology.queues)) {
-    await channel.deleteQueue(queue.name)
-    await channel.deleteQueue(queue.deadLetter)
-  }
-  await channel.deleteExchange(env.topology.exchanges.models)
-  await channel.deleteExchange(env.topology.exchanges.stats)
-  await channel.close()
+  await removeTestTopology(env.config.amqp.url, env.topology)
   await connection.close()
   env.cleanup()
 })

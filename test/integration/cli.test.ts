@@ -2,9 +2,8 @@
 // versions; a bad configuration stops a command with a message naming the variable.
 import { execFile, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
-import amqp from 'amqplib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually, type TestEnv, testEnv } from '../support/harness.js'
+import { eventually, removeTestTopology, type TestEnv, testEnv } from '../support/harness.js'
 
 const exec = promisify(execFile)
 let env: TestEnv
@@ -14,15 +13,7 @@ beforeAll(() => {
 })
 afterAll(async () => {
   // serve declared its queues and exchanges under this file's prefix: remove them.
-  const model = await amqp.connect(env.config.amqp.url)
-  const channel = await model.createChannel()
-  for (const queue of Object.values(env.topology.queues)) {
-    await channel.deleteQueue(queue.name)
-    await channel.deleteQueue(queue.deadLetter)
-  }
-  await channel.deleteExchange(env.topology.exchanges.models)
-  await channel.deleteExchange(env.topology.exchanges.stats)
-  await model.close()
+  await removeTestTopology(env.config.amqp.url, env.topology)
   env.cleanup()
 })
 

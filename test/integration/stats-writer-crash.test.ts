@@ -6,12 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TABLES } from '../../rollups/tables.js'
 import { AmqpConnection } from '../../src/amqp/connection.js'
 import { ConfirmPublisher } from '../../src/amqp/publisher.js'
-import { declareTopology } from '../../src/amqp/topology.js'
 import { createClickHouse } from '../../src/clickhouse/client.js'
 import { silentLogger } from '../../src/logger.js'
 import { StatsEventPublisher } from '../../src/publishing/stats-events.publisher.js'
 import { statsWorkload, take } from '../../src/workload/stats-workload.js'
-import { eventually, type TestEnv, testEnv } from '../support/harness.js'
+import {
+  declareTestTopology,
+  eventually,
+  removeTestTopology,
+  type TestEnv,
+  testEnv,
+} from '../support/harness.js'
 
 let env: TestEnv
 let connection: AmqpConnection
@@ -20,22 +25,11 @@ beforeAll(async () => {
   env = testEnv('crash')
   connection = new AmqpConnection({ url: env.config.amqp.url, logger: silentLogger })
   await connection.start()
-  const model = await connection.waitForConnection(5_000)
-  const channel = await model.createChannel()
-  await declareTopology(channel, env.topology)
-  await channel.close()
+  await declareTestTopology(env.config.amqp.url, env.topology)
 })
 
 afterAll(async () => {
-  const model = await connection.waitForConnection(5_000)
-  const channel = await model.createChannel()
-  for (const queue of Object.values(env.topology.queues)) {
-    await channel.deleteQueue(queue.name)
-    await channel.deleteQueue(queue.deadLetter)
-  }
-  await channel.deleteExchange(env.topology.exchanges.models)
-  await channel.deleteExchange(env.topology.exchanges.stats)
-  await channel.close()
+  await removeTestTopology(env.config.amqp.url, env.topology)
   await connection.close()
   env.cleanup()
 })

@@ -3,8 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import amqp from 'amqplib'
+import { declareTopology } from '../../src/amqp/topology.js'
 import { type Config, loadConfig } from '../../src/config.js'
-import { topology } from '../../src/contracts/topology.js'
+import { type Topology, topology } from '../../src/contracts/topology.js'
 
 export function uniqueName(label: string): string {
   return `t${process.pid}-${label}-${Math.random().toString(36).slice(2, 8)}`.toLowerCase()
@@ -13,7 +15,7 @@ export function uniqueName(label: string): string {
 export interface TestEnv {
   config: Config
   prefix: string
-  topology: ReturnType<typeof topology>
+  topology: Topology
   dataDir: string
   cleanup(): void
 }
@@ -44,5 +46,32 @@ export async function eventually<T>(
       if (Date.now() > deadline) throw err
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100))
     }
+  }
+}
+
+/** Declares the prefixed exchanges and queues of a test file (on a short-lived connection of its own). */
+export async function declareTestTopology(url: string, names: Topology): Promise<void> {
+  const model = await amqp.connect(url)
+  try {
+    const channel = await model.createChannel()
+    await declareTopology(channel, names)
+  } finally {
+    await model.close()
+  }
+}
+
+/** Removes what a test file declared, so runs leave nothing behind on a shared broker. */
+export async function removeTestTopology(url: string, names: Topology): Promise<void> {
+  const model = await amqp.connect(url)
+  try {
+    const channel = await model.createChannel()
+    for (const queue of Object.values(names.queues)) {
+      await channel.deleteQueue(queue.name)
+      await channel.deleteQueue(queue.deadLetter)
+    }
+    await channel.deleteExchange(names.exchanges.models)
+    await channel.deleteExchange(names.exchanges.stats)
+  } finally {
+    await model.close()
   }
 }
