@@ -14,6 +14,7 @@ import { topology as defaultTopology, type Topology } from '../src/contracts/top
 import { createElasticsearchClient } from '../src/elasticsearch/client.js'
 import { Lifecycle } from '../src/lifecycle.js'
 import type { Logger } from '../src/logger.js'
+import { createMetrics } from '../src/metrics.js'
 import { brokerReady, clickhouseReady, elasticsearchReady } from '../src/readiness.js'
 import { startDemoTraffic } from './demo.js'
 
@@ -44,6 +45,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   }
   const topology = options.topology ?? defaultTopology(config.amqp.prefix)
   const lifecycle = new Lifecycle(logger)
+  const metrics = createMetrics()
   const runs = (r: Role) => role === 'all' || role === r
 
   const amqp = new AmqpConnection({ url: config.amqp.url, logger, name: `search-stats ${role}` })
@@ -77,6 +79,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       queue: topology.queues.statsWriter,
       log: new EventLog(clickhouse, checker),
       logger: logger.child({ module: 'stats-writer' }),
+      metrics,
     })
     await writer.start()
     lifecycle.add('stats writer', () => writer.stop())
@@ -99,6 +102,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
     lifecycle.add('clickhouse (api)', () => clickhouse.close())
     const app = createApp({
       logger,
+      metrics,
       readiness: {
         broker: brokerReady(amqp),
         elasticsearch: elasticsearchReady(elasticsearch),

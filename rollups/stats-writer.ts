@@ -11,6 +11,7 @@ import { Batcher } from '../src/batcher.js'
 import { eventsOfBody, type StatsLogRow, validateStatsEvent } from '../src/contracts/stats-events.js'
 import type { ConsumerQueue } from '../src/contracts/topology.js'
 import type { Logger } from '../src/logger.js'
+import type { Metrics } from '../src/metrics.js'
 import type { EventLog } from './event-log.js'
 
 export interface StatsWriterOptions {
@@ -31,6 +32,7 @@ export interface StatsWriterOptions {
   maxBatchRows?: number
   maxBatchBytes?: number
   maxWaitMs?: number
+  metrics?: Metrics
 }
 
 export interface StatsWriterCounters {
@@ -50,9 +52,13 @@ export class StatsWriter {
     const bounds = options.prefetch ?? { min: 50, max: 4_000 }
     this.batcher = new Batcher<StatsLogRow>({
       write: async (rows) => {
+        const timer = options.metrics?.statsBatchSeconds.startTimer()
         const result = await options.log.append(rows)
+        timer?.()
         this.counters.inserted += result.inserted
         this.counters.duplicates += result.duplicates
+        options.metrics?.statsEvents.inc({ result: 'inserted' }, result.inserted)
+        options.metrics?.statsEvents.inc({ result: 'duplicate' }, result.duplicates)
         options.logger.debug({ rows: rows.length, ...result }, 'batch written')
       },
       maxItems: options.maxBatchRows ?? 50_000,
@@ -71,8 +77,9 @@ export class StatsWriter {
       // Message sizes are unknown until the first arrive: start in the middle, then adapt.
       prefetch: Math.min(bounds.max, Math.max(bounds.min, 500)),
       handler: (message) => this.handle(message),
-      onSettled: () => {
+      onSettled: (outcome) => {
         this.counters.messages++
+        options.metrics?.statsMessages.inc({ outcome: outcome.kind })
       },
     })
   }
@@ -110,6 +117,7 @@ export class StatsWriter {
       return retry(`could not dead-letter invalid events: ${(err as Error).message}`)
     }
     this.counters.deadLettered += invalid.length
+    this.options.metrics?.statsEvents.inc({ result: 'dead-lettered' }, invalid.length)
     try {
       await this.batcher.add(rows, message.content.length)
     } catch (err) {

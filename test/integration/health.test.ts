@@ -6,6 +6,7 @@ import { AmqpConnection } from '../../src/amqp/connection.js'
 import { type ClickHouseClient, createClickHouse } from '../../src/clickhouse/client.js'
 import { createElasticsearchClient } from '../../src/elasticsearch/client.js'
 import { silentLogger } from '../../src/logger.js'
+import { createMetrics } from '../../src/metrics.js'
 import { brokerReady, clickhouseReady, elasticsearchReady } from '../../src/readiness.js'
 import { type TestEnv, testEnv } from '../support/harness.js'
 
@@ -74,6 +75,20 @@ describe('health endpoints', () => {
     expect(body.error.code).toBe('not_ready')
     expect(body.error.details.failing).toEqual(['elasticsearch'])
     expect(body.error.message).toContain('elasticsearch')
+  })
+
+  it('GET /metrics serves Prometheus text, counting requests by route pattern', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    const app = createApp({ logger: silentLogger, readiness: {}, metrics })
+    await app.request('/healthz')
+    await app.request('/healthz')
+    const res = await app.request('/metrics')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toContain('text/plain')
+    const text = await res.text()
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 2/,
+    )
   })
 
   it('an unknown route is a JSON 404, not an HTML page', async () => {

@@ -13,6 +13,7 @@ import { ConfirmPublisher } from '../../src/amqp/publisher.js'
 import { type ClickHouseClient, createClickHouse } from '../../src/clickhouse/client.js'
 import { type StatsEventInput, validateStatsEvent } from '../../src/contracts/stats-events.js'
 import { silentLogger } from '../../src/logger.js'
+import { createMetrics } from '../../src/metrics.js'
 import { StatsEventPublisher } from '../../src/publishing/stats-events.publisher.js'
 import { statsWorkload, take } from '../../src/workload/stats-workload.js'
 import {
@@ -29,6 +30,7 @@ let clickhouse: ClickHouseClient
 let checker: ClickHouseClient
 let writer: StatsWriter
 let events: StatsEventPublisher
+const metrics = createMetrics({ defaultMetrics: false })
 
 const from = new Date('2026-01-15T00:00:00Z')
 const to = new Date('2026-03-15T00:00:00Z')
@@ -50,6 +52,7 @@ beforeAll(async () => {
     log: new EventLog(clickhouse, checker),
     logger: silentLogger,
     prefetch: { min: 200, max: 200 },
+    metrics,
     maxWaitMs: 20,
   })
   await writer.start()
@@ -133,6 +136,9 @@ describe('stats writer', () => {
     })
     const counted = await logged('dup-')
     expect(counted).toEqual({ rows: 400, ids: 400 })
+    const exported = await metrics.registry.getSingleMetricAsString('stats_writer_events_total')
+    const duplicates = Number(/result="duplicate"\} (\d+)/.exec(exported)?.[1])
+    expect(duplicates).toBe(writer.counters.duplicates)
 
     // Counts by type equal the ground truth.
     const truth = new Map<string, number>()
