@@ -1,0 +1,99 @@
+// The state of one Track or User as the indexer knows it, built from model events in any order.
+//
+// Each attribute keeps the version (updated_at) of the event that last set it, and an event only
+// overwrites an attribute it carries with a newer version (last writer wins, per attribute). A
+// save changes only some attributes, so ordering whole documents by version would lose a late save's
+// change to a field the newer save did not touch; per-attribute versions do not. A destroy leaves a
+// tombstone: events no newer than it are ignored, so a late create or save never brings the record
+// back. Applying the same events in any order, any number of times, gives the same state: the property
+// test in test/unit/record-state.test.ts checks exactly that against in-order application.
+import type { ModelChange, ModelClass } from '../src/contracts/model-events.js'
+
+export interface RecordState {
+  model: ModelClass
+  id: number
+  fields: Record<string, unknown>
+  /** Per attribute: the version (updated_at, epoch ms) of the event that set it. */
+  versions: Record<string, number>
+  /** Newest create seen: the record's full attributes are known from then on. */
+  createdVersion: number | null
+  /** Newest destroy seen. */
+  destroyedVersion: number | null
+  /** Newest version of any event applied. */
+  version: number
+}
+
+export function emptyState(model: ModelClass, id: number): RecordState {
+  return { model, id, fields: {}, versions: {}, createdVersion: null, destroyedVersion: null, version: 0 }
+}
+
+/** Whether the record exists: a create has been seen that no destroy is newer than. */
+export function isAlive(state: RecordState): boolean {
+  return (
+    state.createdVersion !== null &&
+    (state.destroyedVersion === null || state.createdVersion > state.destroyedVersion)
+  )
+}
+
+/** Returns the new state (the input is not changed); `changed` says whether anything differs. */
+export function applyChange(
+  state: RecordState,
+  change: ModelChange,
+): { state: RecordState; changed: boolean } {
+  if (change.model !== state.model || change.id !== state.id) {
+    throw new Error(`change for ${change.model} ${change.id} applied to ${state.model} ${state.id}`)
+  }
+  if (state.destroyedVersion !== null && change.version <= state.destroyedVersion) {
+    return { state, changed: false }
+  }
+  const next: RecordState = {
+    ...state,
+    fields: { ...state.fields },
+    versions: { ...state.versions },
+    version: Math.max(state.version, change.version),
+  }
+  let changed = next.version !== state.version
+  if (change.action === 'destroy') {
+    next.destroyedVersion = change.version
+    return { state: next, changed: true }
+  }
+  if (
+    change.action === 'create' &&
+    (state.createdVersion === null || change.version > state.createdVersion)
+  ) {
+    next.createdVersion = change.version
+    changed = true
+  }
+  for (const [field, value] of Object.entries(change.fields)) {
+    const current = next.versions[field]
+    if (
+      current === undefined ||
+      change.version > current ||
+      (change.version === current && wins(value, next.fields[field]))
+    ) {
+      if (current !== change.version || next.fields[field] !== value) changed = true
+      next.fields[field] = value
+      next.versions[field] = change.version
+    }
+  }
+  return { state: next, changed }
+}
+
+/** Two events with the same version asserting different values: pick one the same way every time. */
+function wins(candidate: unknown, current: unknown): boolean {
+  return JSON.stringify(candidate) > JSON.stringify(current)
+}
+
+/** What the index holds for the record: its attributes when alive, a tombstone after a destroy, or a
+ * pending state (saves seen, create not yet) that search never shows. */
+export type Materialized =
+  | { status: 'alive'; id: number; version: number; fields: Record<string, unknown> }
+  | { status: 'destroyed'; id: number; version: number }
+  | { status: 'pending'; id: number; version: number }
+
+export function materialize(state: RecordState): Materialized {
+  if (isAlive(state)) return { status: 'alive', id: state.id, version: state.version, fields: state.fields }
+  if (state.destroyedVersion !== null)
+    return { status: 'destroyed', id: state.id, version: state.destroyedVersion }
+  return { status: 'pending', id: state.id, version: state.version }
+}
