@@ -3,6 +3,7 @@
 // way to share the embedded ClickHouse, whose data directory one process holds).
 import { createApp } from '../api/app.js'
 import { listen } from '../api/server.js'
+import { ModelIndexer } from '../indexers/model-indexer.js'
 import { EventLog } from '../rollups/event-log.js'
 import { migrate } from '../rollups/migrate.js'
 import { StatsWriter } from '../rollups/stats-writer.js'
@@ -40,9 +41,7 @@ export interface RunningService {
 
 export async function serve(options: ServeOptions): Promise<RunningService> {
   const { config, logger, role } = options
-  if (role === 'indexers') {
-    throw new Error('the indexers role is not built yet; run --role api, stats-writer or all')
-  }
+
   const topology = options.topology ?? defaultTopology(config.amqp.prefix)
   const lifecycle = new Lifecycle(logger)
   const metrics = createMetrics()
@@ -63,6 +62,21 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
     } finally {
       await migrator.close()
     }
+  }
+
+  if (runs('indexers')) {
+    const indexer = new ModelIndexer({
+      connection: amqp,
+      queue: topology.queues.searchIndexer,
+      es: elasticsearch,
+      aliases: {
+        tracks: `${config.elasticsearch.indexPrefix}tracks`,
+        users: `${config.elasticsearch.indexPrefix}users`,
+      },
+      logger: logger.child({ module: 'indexer' }),
+    })
+    await indexer.start()
+    lifecycle.add('indexer', () => indexer.stop())
   }
 
   let statsWriter: StatsWriter | undefined

@@ -5,8 +5,9 @@
 // save changes only some attributes, so ordering whole documents by version would lose a late save's
 // change to a field the newer save did not touch; per-attribute versions do not. A destroy leaves a
 // tombstone: events no newer than it are ignored, so a late create or save never brings the record
-// back. Applying the same events in any order, any number of times, gives the same state: the property
-// test in test/unit/record-state.test.ts checks exactly that against in-order application.
+// back, and forgets the attributes it ends. Applying the same events in any order, any number of times,
+// gives the same state: the property test in test/unit/record-state.test.ts checks exactly that
+// against in-order application.
 import type { ModelChange, ModelClass } from '../src/contracts/model-events.js'
 
 export interface RecordState {
@@ -54,7 +55,16 @@ export function applyChange(
   }
   let changed = next.version !== state.version
   if (change.action === 'destroy') {
+    // A tombstone forgets what the record was: attributes set at or before the destroy go, so the state
+    // is the same whether older events arrived before the destroy or after it (and were ignored).
     next.destroyedVersion = change.version
+    for (const [field, version] of Object.entries(next.versions)) {
+      if (version <= change.version) {
+        delete next.versions[field]
+        delete next.fields[field]
+      }
+    }
+    if (next.createdVersion !== null && next.createdVersion <= change.version) next.createdVersion = null
     return { state: next, changed: true }
   }
   if (

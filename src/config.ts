@@ -35,6 +35,10 @@ export const envSchema = z
       .regex(/^[A-Za-z0-9._-]*$/, 'may hold only letters, digits, dot, dash and underscore')
       .default(''),
     ELASTICSEARCH_URL: urlWithScheme(['http', 'https']).default('http://127.0.0.1:9200'),
+    ELASTICSEARCH_INDEX_PREFIX: z
+      .string()
+      .regex(/^[a-z0-9._-]*$/, 'may hold only lowercase letters, digits, dot, dash and underscore')
+      .default(''),
     CLICKHOUSE_URL: z.preprocess(emptyAsUndefined, urlWithScheme(['http', 'https']).optional()),
     CLICKHOUSE_DATABASE: z
       .string()
@@ -83,7 +87,8 @@ export interface Config {
   http: { port: number; host: string }
   /** `prefix` goes before every exchange and queue name: '' in production (the contract's names). */
   amqp: { url: string; prefix: string }
-  elasticsearch: { url: string }
+  /** `indexPrefix` goes before the `tracks` and `users` aliases: '' in production. */
+  elasticsearch: { url: string; indexPrefix: string }
   clickhouse: { url: string | undefined; database: string; dataDir: string }
   auth: { secret: string | undefined; publicKey: string | undefined }
   log: { level: Env['LOG_LEVEL'] }
@@ -107,7 +112,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     http: { port: env.PORT, host: env.HOST },
     amqp: { url: env.AMQP_URL, prefix: env.AMQP_PREFIX },
-    elasticsearch: { url: env.ELASTICSEARCH_URL },
+    elasticsearch: { url: env.ELASTICSEARCH_URL, indexPrefix: env.ELASTICSEARCH_INDEX_PREFIX },
     clickhouse: {
       url: env.CLICKHOUSE_URL,
       database: env.CLICKHOUSE_DATABASE,

@@ -14,6 +14,8 @@ beforeAll(() => {
 afterAll(async () => {
   // serve declared its queues and exchanges under this file's prefix: remove them.
   await removeTestTopology(env.config.amqp.url, env.topology)
+  // serve created its indexes under this file's prefix too.
+  await fetch(new URL(`/${env.prefix}*`, env.config.elasticsearch.url), { method: 'DELETE' })
   env.cleanup()
 })
 
@@ -70,6 +72,7 @@ describe('search-stats command line', () => {
         PORT: '0',
         HOST: '127.0.0.1',
         AMQP_PREFIX: env.prefix,
+        ELASTICSEARCH_INDEX_PREFIX: env.prefix,
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

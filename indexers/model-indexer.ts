@@ -1,0 +1,231 @@
+// The search indexer: consumes ModelBroadcast events (queue interactive.search-indexer) into the track
+// and user indexes. Events are batched; for each record in a batch the indexer reads the stored merge
+// state, applies the batch's events (record-state.ts: any order, any number of times, same result) and
+// writes the document back with optimistic concurrency. Messages are acked only after Elasticsearch
+// has taken the write (a bulk returns after the translog is fsynced). Users are written before tracks,
+// so tracks copy their artist's newest username, permalink and verified flag; when those change, the
+// artist's existing tracks are updated too.
+import type { Client } from '@elastic/elasticsearch'
+import type { ConsumeMessage } from 'amqplib'
+import type { AmqpConnection } from '../src/amqp/connection.js'
+import { QueueConsumer } from '../src/amqp/consumer.js'
+import { deadLetter, drop, type Outcome, ok, retry } from '../src/amqp/outcome.js'
+import { Batcher } from '../src/batcher.js'
+import { type ModelChange, type ModelClass, parseModelEvent } from '../src/contracts/model-events.js'
+import type { ConsumerQueue } from '../src/contracts/topology.js'
+import type { Logger } from '../src/logger.js'
+import { type ArtistInfo, artistInfo, trackDocument, userDocument } from './documents.js'
+import { ensureIndex, readStates, type WriteRequest, writeDocuments } from './index-store.js'
+import { trackIndex, userIndex } from './mappings.js'
+import { applyChange, emptyState, type RecordState } from './record-state.js'
+import { fold } from './text.js'
+
+export interface ModelIndexerOptions {
+  connection: AmqpConnection
+  queue: ConsumerQueue
+  es: Client
+  /** Alias names (tests use prefixed ones). */
+  aliases?: { tracks: string; users: string }
+  logger: Logger
+  prefetch?: number
+  maxBatch?: number
+  maxWaitMs?: number
+}
+
+interface Item {
+  change: ModelChange
+  outcome?: Outcome
+}
+
+const MAX_CONFLICT_ROUNDS = 5
+
+export class ModelIndexer {
+  readonly counters = { messages: 0, written: 0, conflicts: 0, deadLettered: 0, ignored: 0 }
+  readonly aliases: { tracks: string; users: string }
+  private readonly batcher: Batcher<Item>
+  private readonly consumer: QueueConsumer
+
+  constructor(private readonly options: ModelIndexerOptions) {
+    this.aliases = options.aliases ?? { tracks: trackIndex.alias, users: userIndex.alias }
+    const prefetch = options.prefetch ?? 1_000
+    this.batcher = new Batcher<Item>({
+      write: (items) => this.write(items),
+      maxItems: options.maxBatch ?? 1_000,
+      maxAdds: Math.max(1, Math.floor(prefetch / 2)),
+      // Interactive work: a change should be searchable within a second or two.
+      maxWaitMs: options.maxWaitMs ?? 50,
+      logger: options.logger,
+    })
+    this.consumer = new QueueConsumer({
+      connection: options.connection,
+      queue: options.queue,
+      logger: options.logger,
+      prefetch,
+      handler: (message) => this.handle(message),
+      onSettled: (outcome) => {
+        this.counters.messages++
+        if (outcome.kind === 'dead-letter') this.counters.deadLettered++
+        if (outcome.kind === 'drop') this.counters.ignored++
+      },
+    })
+  }
+
+  async start(): Promise<void> {
+    await ensureIndex(this.options.es, userIndex, this.aliases.users)
+    await ensureIndex(this.options.es, trackIndex, this.aliases.tracks)
+    await this.consumer.start()
+  }
+
+  async stop(deadlineMs = 10_000): Promise<void> {
+    await this.consumer.stop(deadlineMs)
+    await this.batcher.stop()
+  }
+
+  private async handle(message: ConsumeMessage): Promise<Outcome> {
+    const parsed = parseModelEvent(
+      message.fields.routingKey,
+      message.content,
+      message.properties.headers?.model_id,
+    )
+    if (parsed.kind === 'ignored') return drop(parsed.reason)
+    if (parsed.kind === 'invalid') return deadLetter(parsed.reason)
+    const item: Item = { change: parsed.change }
+    try {
+      await this.batcher.add([item])
+    } catch (err) {
+      return retry((err as Error).message)
+    }
+    return item.outcome ?? ok
+  }
+
+  /** Writes one batch; throws (so the batch is retried) when Elasticsearch is unavailable or overloaded. */
+  private async write(items: Item[]): Promise<void> {
+    const users = items.filter((item) => item.change.model === 'User')
+    const tracks = items.filter((item) => item.change.model === 'Track')
+    const changedArtists = await this.apply('User', users)
+    await this.apply('Track', tracks)
+    if (changedArtists.size > 0) await this.propagateArtists(changedArtists)
+  }
+
+  /** Applies the items' changes to their records; returns the artists whose copied fields changed. */
+  private async apply(model: ModelClass, items: Item[]): Promise<Map<number, ArtistInfo | undefined>> {
+    const alias = model === 'User' ? this.aliases.users : this.aliases.tracks
+    const changedArtists = new Map<number, ArtistInfo | undefined>()
+    let pending = items
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === MAX_CONFLICT_ROUNDS) throw new Error(`${pending.length} ${model} writes kept conflicting`)
+      const byId = new Map<number, Item[]>()
+      for (const item of pending) byId.set(item.change.id, [...(byId.get(item.change.id) ?? []), item])
+      const stored = await readStates(this.options.es, alias, model, [...byId.keys()])
+      const next = new Map<number, RecordState>()
+      for (const [id, group] of byId) {
+        let state = stored.get(id)?.state ?? emptyState(model, id)
+        let changed = !stored.has(id)
+        for (const item of group) {
+          const result = applyChange(state, item.change)
+          state = result.state
+          changed ||= result.changed
+        }
+        if (changed) next.set(id, state)
+        if (changed && model === 'User') {
+          const before = artistInfo(stored.get(id)?.state)
+          const after = artistInfo(state)
+          if (!sameArtist(before, after)) changedArtists.set(id, after)
+        }
+      }
+      const artists = model === 'Track' ? await this.artistsOf([...next.values()]) : new Map()
+      const requests: WriteRequest[] = [...next.entries()].map(([id, state]) => {
+        const found = stored.get(id)
+        return {
+          id,
+          document:
+            model === 'User'
+              ? userDocument(state)
+              : trackDocument(state, artists.get(state.fields.user_id as number)),
+          expected: found ? { seqNo: found.seqNo, primaryTerm: found.primaryTerm } : undefined,
+        }
+      })
+      const results = await writeDocuments(this.options.es, alias, requests)
+      const conflicted = new Set<number>()
+      for (const result of results) {
+        if (result.status === 'ok') this.counters.written++
+        else if (result.status === 'conflict') conflicted.add(result.id)
+        else if (result.status === 'retry') throw new Error(`Elasticsearch asked to retry: ${result.reason}`)
+        else
+          for (const item of byId.get(result.id) ?? [])
+            item.outcome = deadLetter(`Elasticsearch refused the document: ${result.reason}`)
+      }
+      this.counters.conflicts += conflicted.size
+      pending = pending.filter((item) => conflicted.has(item.change.id))
+    }
+    return changedArtists
+  }
+
+  private async artistsOf(tracks: RecordState[]): Promise<Map<number, ArtistInfo>> {
+    const ids = [
+      ...new Set(tracks.map((t) => t.fields.user_id).filter((id): id is number => typeof id === 'number')),
+    ]
+    const stored = await readStates(this.options.es, this.aliases.users, 'User', ids)
+    const artists = new Map<number, ArtistInfo>()
+    for (const [id, { state }] of stored) {
+      const info = artistInfo(state)
+      if (info) artists.set(id, info)
+    }
+    return artists
+  }
+
+  /** Copies changed artist fields into the artist's visible tracks (older copies only). */
+  private async propagateArtists(changed: Map<number, ArtistInfo | undefined>): Promise<void> {
+    const es = this.options.es
+    // Searches see only refreshed documents; tracks written in the last second must be found too.
+    await es.indices.refresh({ index: this.aliases.tracks })
+    for (const [artistId, info] of changed) {
+      for (let round = 0; ; round++) {
+        if (round === MAX_CONFLICT_ROUNDS) throw new Error(`tracks of artist ${artistId} kept conflicting`)
+        const hits = await es.search<{ user?: { version?: number } | null }>({
+          index: this.aliases.tracks,
+          size: 10_000,
+          seq_no_primary_term: true,
+          _source: ['user.version'],
+          query: { bool: { filter: [{ term: { user_id: artistId } }, { term: { visible: true } }] } },
+        })
+        const stale = hits.hits.hits.filter((hit) =>
+          info ? (hit._source?.user?.version ?? -1) < info.version : hit._source?.user != null,
+        )
+        if (stale.length === 0) break
+        const user = info
+          ? {
+              id: info.id,
+              username: info.username,
+              username_folded: fold(info.username),
+              permalink: info.permalink,
+              verified: info.verified,
+              version: info.version,
+            }
+          : null
+        const response = await es.bulk({
+          operations: stale.flatMap((hit) => [
+            {
+              update: {
+                _index: hit._index,
+                _id: hit._id,
+                if_seq_no: hit._seq_no,
+                if_primary_term: hit._primary_term,
+              },
+            },
+            { doc: { user } },
+          ]),
+        })
+        const failures = response.items.map((item) => item.update).filter((u) => u?.error && u.status !== 409)
+        if (failures.length > 0)
+          throw new Error(`updating artist ${artistId}'s tracks: ${failures[0]?.error?.reason}`)
+        if (!response.items.some((item) => item.update?.status === 409)) break
+      }
+    }
+  }
+}
+
+function sameArtist(a: ArtistInfo | undefined, b: ArtistInfo | undefined): boolean {
+  if (!a || !b) return a === b
+  return a.username === b.username && a.permalink === b.permalink && a.verified === b.verified
+}
