@@ -14,10 +14,11 @@ import { Batcher } from '../src/batcher.js'
 import { type ModelChange, type ModelClass, parseModelEvent } from '../src/contracts/model-events.js'
 import type { ConsumerQueue } from '../src/contracts/topology.js'
 import type { Logger } from '../src/logger.js'
-import { type ArtistInfo, artistInfo, trackDocument, userDocument } from './documents.js'
-import { ensureIndex, readStates, type WriteRequest, writeDocuments } from './index-store.js'
+import type { ArtistInfo } from './documents.js'
+import { ensureIndex } from './index-store.js'
 import { trackIndex, userIndex } from './mappings.js'
-import { applyChange, emptyState, type RecordState } from './record-state.js'
+import { mergeIntoIndex } from './merge-into-index.js'
+import { joinStates, type RecordState, stateOfChange } from './record-state.js'
 import { fold } from './text.js'
 
 export interface ModelIndexerOptions {
@@ -38,6 +39,8 @@ interface Item {
 }
 
 const MAX_CONFLICT_ROUNDS = 5
+/** `<alias><suffix>` points at the index a rebuild is filling; live batches are merged into it too. */
+export const REBUILD_SUFFIX = '-next'
 
 export class ModelIndexer {
   readonly counters = { messages: 0, written: 0, conflicts: 0, deadLettered: 0, ignored: 0 }
@@ -100,78 +103,45 @@ export class ModelIndexer {
 
   /** Writes one batch; throws (so the batch is retried) when Elasticsearch is unavailable or overloaded. */
   private async write(items: Item[]): Promise<void> {
-    const users = items.filter((item) => item.change.model === 'User')
-    const tracks = items.filter((item) => item.change.model === 'Track')
-    const changedArtists = await this.apply('User', users)
-    await this.apply('Track', tracks)
+    // Users first, so tracks copy their artist's newest fields. During a rebuild (rebuild.ts) the
+    // alias `<alias>-next` exists and every batch is merged into the new index too.
+    const changedArtists = await this.merge('User', items)
+    await this.merge('Track', items)
     if (changedArtists.size > 0) await this.propagateArtists(changedArtists)
   }
 
-  /** Applies the items' changes to their records; returns the artists whose copied fields changed. */
-  private async apply(model: ModelClass, items: Item[]): Promise<Map<number, ArtistInfo | undefined>> {
+  private async merge(model: ModelClass, items: Item[]): Promise<Map<number, ArtistInfo | undefined>> {
+    const mine = items.filter((item) => item.change.model === model)
+    if (mine.length === 0) return new Map()
+    const incoming = new Map<number, RecordState>()
+    for (const item of mine) {
+      const state = stateOfChange(item.change)
+      const known = incoming.get(item.change.id)
+      incoming.set(item.change.id, known ? joinStates(known, state) : state)
+    }
     const alias = model === 'User' ? this.aliases.users : this.aliases.tracks
-    const changedArtists = new Map<number, ArtistInfo | undefined>()
-    let pending = items
-    for (let round = 0; pending.length > 0; round++) {
-      if (round === MAX_CONFLICT_ROUNDS) throw new Error(`${pending.length} ${model} writes kept conflicting`)
-      const byId = new Map<number, Item[]>()
-      for (const item of pending) byId.set(item.change.id, [...(byId.get(item.change.id) ?? []), item])
-      const stored = await readStates(this.options.es, alias, model, [...byId.keys()])
-      const next = new Map<number, RecordState>()
-      for (const [id, group] of byId) {
-        let state = stored.get(id)?.state ?? emptyState(model, id)
-        let changed = !stored.has(id)
-        for (const item of group) {
-          const result = applyChange(state, item.change)
-          state = result.state
-          changed ||= result.changed
-        }
-        if (changed) next.set(id, state)
-        if (changed && model === 'User') {
-          const before = artistInfo(stored.get(id)?.state)
-          const after = artistInfo(state)
-          if (!sameArtist(before, after)) changedArtists.set(id, after)
+    const nextUsers = `${this.aliases.users}${REBUILD_SUFFIX}`
+    const targets = [{ index: alias, usersIndex: this.aliases.users }]
+    if (await this.options.es.indices.existsAlias({ name: `${alias}${REBUILD_SUFFIX}` })) {
+      const usersIndex = (await this.options.es.indices.existsAlias({ name: nextUsers }))
+        ? nextUsers
+        : this.aliases.users
+      targets.push({ index: `${alias}${REBUILD_SUFFIX}`, usersIndex })
+    }
+    let changedArtists = new Map<number, ArtistInfo | undefined>()
+    for (const [i, target] of targets.entries()) {
+      const result = await mergeIntoIndex({ es: this.options.es, ...target }, model, incoming)
+      this.counters.written += result.written
+      this.counters.conflicts += result.conflicts
+      for (const [id, reason] of result.rejected) {
+        for (const item of mine) {
+          if (item.change.id === id)
+            item.outcome = deadLetter(`Elasticsearch refused the document: ${reason}`)
         }
       }
-      const artists = model === 'Track' ? await this.artistsOf([...next.values()]) : new Map()
-      const requests: WriteRequest[] = [...next.entries()].map(([id, state]) => {
-        const found = stored.get(id)
-        return {
-          id,
-          document:
-            model === 'User'
-              ? userDocument(state)
-              : trackDocument(state, artists.get(state.fields.user_id as number)),
-          expected: found ? { seqNo: found.seqNo, primaryTerm: found.primaryTerm } : undefined,
-        }
-      })
-      const results = await writeDocuments(this.options.es, alias, requests)
-      const conflicted = new Set<number>()
-      for (const result of results) {
-        if (result.status === 'ok') this.counters.written++
-        else if (result.status === 'conflict') conflicted.add(result.id)
-        else if (result.status === 'retry') throw new Error(`Elasticsearch asked to retry: ${result.reason}`)
-        else
-          for (const item of byId.get(result.id) ?? [])
-            item.outcome = deadLetter(`Elasticsearch refused the document: ${result.reason}`)
-      }
-      this.counters.conflicts += conflicted.size
-      pending = pending.filter((item) => conflicted.has(item.change.id))
+      if (i === 0) changedArtists = result.changedArtists
     }
     return changedArtists
-  }
-
-  private async artistsOf(tracks: RecordState[]): Promise<Map<number, ArtistInfo>> {
-    const ids = [
-      ...new Set(tracks.map((t) => t.fields.user_id).filter((id): id is number => typeof id === 'number')),
-    ]
-    const stored = await readStates(this.options.es, this.aliases.users, 'User', ids)
-    const artists = new Map<number, ArtistInfo>()
-    for (const [id, { state }] of stored) {
-      const info = artistInfo(state)
-      if (info) artists.set(id, info)
-    }
-    return artists
   }
 
   /** Copies changed artist fields into the artist's visible tracks (older copies only). */
@@ -223,9 +193,4 @@ export class ModelIndexer {
       }
     }
   }
-}
-
-function sameArtist(a: ArtistInfo | undefined, b: ArtistInfo | undefined): boolean {
-  if (!a || !b) return a === b
-  return a.username === b.username && a.permalink === b.permalink && a.verified === b.verified
 }

@@ -107,3 +107,50 @@ export function materialize(state: RecordState): Materialized {
     return { status: 'destroyed', id: state.id, version: state.destroyedVersion }
   return { status: 'pending', id: state.id, version: state.version }
 }
+
+/**
+ * Joins two states of the same record: what both together say, as if every event behind either had
+ * been applied (per attribute the newer value, the newest create and destroy, the tombstone's
+ * forgetting). Commutative, associative and idempotent, so states from anywhere (the live index, an
+ * old index, a snapshot) can be merged in any order; applyChange(s, c) equals join(s, stateOf(c)).
+ */
+export function joinStates(a: RecordState, b: RecordState): RecordState {
+  if (a.model !== b.model || a.id !== b.id)
+    throw new Error(`cannot join ${a.model} ${a.id} with ${b.model} ${b.id}`)
+  const destroyedVersion = maxOrNull(a.destroyedVersion, b.destroyedVersion)
+  let createdVersion = maxOrNull(a.createdVersion, b.createdVersion)
+  if (createdVersion !== null && destroyedVersion !== null && createdVersion <= destroyedVersion)
+    createdVersion = null
+  const fields: Record<string, unknown> = {}
+  const versions: Record<string, number> = {}
+  for (const field of new Set([...Object.keys(a.versions), ...Object.keys(b.versions)])) {
+    const va = a.versions[field]
+    const vb = b.versions[field]
+    const fromB =
+      va === undefined ||
+      (vb !== undefined && (vb > va || (vb === va && wins(b.fields[field], a.fields[field]))))
+    const version = (fromB ? vb : va)!
+    if (destroyedVersion !== null && version <= destroyedVersion) continue
+    fields[field] = fromB ? b.fields[field] : a.fields[field]
+    versions[field] = version
+  }
+  return {
+    model: a.model,
+    id: a.id,
+    fields,
+    versions,
+    createdVersion,
+    destroyedVersion,
+    version: Math.max(a.version, b.version),
+  }
+}
+
+export function stateOfChange(change: ModelChange): RecordState {
+  return applyChange(emptyState(change.model, change.id), change).state
+}
+
+function maxOrNull(a: number | null, b: number | null): number | null {
+  if (a === null) return b
+  if (b === null) return a
+  return Math.max(a, b)
+}

@@ -6,8 +6,10 @@ import {
   applyChange,
   emptyState,
   isAlive,
+  joinStates,
   materialize,
   type RecordState,
+  stateOfChange,
 } from '../../indexers/record-state.js'
 import type { ModelChange } from '../../src/contracts/model-events.js'
 
@@ -77,6 +79,26 @@ describe('record state', () => {
         expect(fold(delivered)).toEqual(fold(events))
       }),
       { numRuns: 500 },
+    )
+  })
+
+  it('joins states like applying their events: commutative, associative, idempotent', () => {
+    fc.assert(
+      fc.property(delivery, fc.nat(), ({ events, delivered }, cut) => {
+        const split = cut % (delivered.length + 1)
+        const left = fold(delivered.slice(0, split))
+        const right = fold(delivered.slice(split))
+        const all = fold(events)
+        expect(joinStates(left, right)).toEqual(all)
+        expect(joinStates(right, left)).toEqual(all)
+        expect(joinStates(all, all)).toEqual(all)
+        const viaJoin = delivered.reduce(
+          (state, change) => joinStates(state, stateOfChange(change)),
+          emptyState('Track', 1),
+        )
+        expect(viaJoin).toEqual(all)
+      }),
+      { numRuns: 300 },
     )
   })
 
