@@ -1,5 +1,6 @@
 // The search-stats command line. Each area contributes its commands; this file only assembles them.
 import { Command, Option } from 'commander'
+import { indexCommand } from '../indexers/index.command.js'
 import { writeLogWorkload } from '../rollups/log-workload.js'
 import { migrate } from '../rollups/migrate.js'
 import { action, commandContext } from '../src/cli/context.js'
@@ -28,6 +29,7 @@ program
 
 program.addCommand(servicesCommand())
 program.addCommand(doctorCommand())
+program.addCommand(indexCommand())
 program.addCommand(
   publishCommand({
     directWrite: async (opts) => {

@@ -90,12 +90,18 @@ export type WriteResult = { id: number } & (
   | { status: 'rejected'; reason: string }
 )
 
+/**
+ * With `requireAlias`, `alias` must be an alias: a write to an alias that has just gone away (a rebuild
+ * swapped it) fails and is retried, instead of silently creating an index of that name.
+ */
 export async function writeDocuments(
   es: Client,
   alias: string,
   requests: WriteRequest[],
+  options: { requireAlias?: boolean } = {},
 ): Promise<WriteResult[]> {
   if (requests.length === 0) return []
+  const requireAlias = options.requireAlias ?? false
   const operations = requests.flatMap((request) => [
     request.expected
       ? {
@@ -104,9 +110,10 @@ export async function writeDocuments(
             _id: String(request.id),
             if_seq_no: request.expected.seqNo,
             if_primary_term: request.expected.primaryTerm,
+            require_alias: requireAlias,
           },
         }
-      : { create: { _index: alias, _id: String(request.id) } },
+      : { create: { _index: alias, _id: String(request.id), require_alias: requireAlias } },
     request.document,
   ])
   const response = await es.bulk({ operations })
@@ -117,7 +124,9 @@ export async function writeDocuments(
     const status = result.status
     const reason = `${result.error.type}: ${result.error.reason ?? ''}`
     if (status === 409) return { id, status: 'conflict' }
-    if (status === 429 || status >= 500) return { id, status: 'retry', reason }
+    if (status === 429 || status >= 500 || result.error.type === 'index_not_found_exception') {
+      return { id, status: 'retry', reason }
+    }
     return { id, status: 'rejected', reason }
   })
 }

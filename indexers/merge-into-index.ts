@@ -16,6 +16,8 @@ export interface MergeTarget {
   index: string
   /** Where tracks read their artist's fields from. */
   usersIndex: string
+  /** `index` is an alias that may disappear (live writes): never create an index in its place. */
+  requireAlias?: boolean
 }
 
 export interface MergeResult {
@@ -63,7 +65,9 @@ export async function mergeIntoIndex(
         expected: found ? { seqNo: found.seqNo, primaryTerm: found.primaryTerm } : undefined,
       }
     })
-    const written = await writeDocuments(target.es, target.index, requests)
+    const written = await writeDocuments(target.es, target.index, requests, {
+      requireAlias: target.requireAlias,
+    })
     const conflicted = new Map<number, RecordState>()
     for (const item of written) {
       if (item.status === 'ok') result.written++

@@ -130,7 +130,11 @@ export class ModelIndexer {
     }
     let changedArtists = new Map<number, ArtistInfo | undefined>()
     for (const [i, target] of targets.entries()) {
-      const result = await mergeIntoIndex({ es: this.options.es, ...target }, model, incoming)
+      const result = await mergeIntoIndex(
+        { es: this.options.es, ...target, requireAlias: true },
+        model,
+        incoming,
+      )
       this.counters.written += result.written
       this.counters.conflicts += result.conflicts
       for (const [id, reason] of result.rejected) {
