@@ -12,7 +12,7 @@ import type { Logger } from '../src/logger.js'
 import { stateOfDocument, trackDocument, userDocument } from './documents.js'
 import { concreteIndexName, indexOfAlias } from './index-store.js'
 import { trackIndex, userIndex } from './mappings.js'
-import { mergeIntoIndex } from './merge-into-index.js'
+import { type MergeTarget, mergeIntoIndex } from './merge-into-index.js'
 import { REBUILD_SUFFIX } from './model-indexer.js'
 import { joinStates, type RecordState, stateOfChange } from './record-state.js'
 
@@ -64,31 +64,7 @@ export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResu
   try {
     await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 2_000))
 
-    let copied = 0
-    if (previous) {
-      let after: number[] | undefined
-      for (;;) {
-        const page = await es.search<{ merge_state?: unknown }>({
-          index: previous,
-          size: batchSize,
-          sort: [{ id: 'asc' }],
-          _source: ['merge_state'],
-          ...(after ? { search_after: after } : {}),
-          query: { match_all: {} },
-        })
-        const hits = page.hits.hits
-        if (hits.length === 0) break
-        const states = new Map<number, RecordState>()
-        for (const hit of hits) {
-          const state = stateOfDocument(model, Number(hit._id), hit._source)
-          if (state) states.set(state.id, state)
-        }
-        await mergeIntoIndex(target, model, states)
-        copied += hits.length
-        options.onProgress?.('copy', copied)
-        after = hits[hits.length - 1]!.sort as number[]
-      }
-    }
+    const copied = previous ? await copyStates(es, previous, target, model, batchSize, options.onProgress) : 0
 
     let loaded = 0
     let line = 0
@@ -135,6 +111,42 @@ export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResu
     // Leave the live index alone; drop the half-built one so a new rebuild can start.
     await es.indices.delete({ index, ignore_unavailable: true }).catch(() => undefined)
     throw err
+  }
+}
+
+/** Merges every merge state of `from` into the target; returns how many documents were read. */
+async function copyStates(
+  es: Client,
+  from: string,
+  target: MergeTarget,
+  model: ModelClass,
+  batchSize: number,
+  onProgress: RebuildOptions['onProgress'],
+): Promise<number> {
+  // Searches see refreshed documents only: make the latest writes to the old index visible first.
+  await es.indices.refresh({ index: from })
+  let copied = 0
+  let after: number[] | undefined
+  for (;;) {
+    const page = await es.search<{ merge_state?: unknown }>({
+      index: from,
+      size: batchSize,
+      sort: [{ id: 'asc' }],
+      _source: ['merge_state'],
+      ...(after ? { search_after: after } : {}),
+      query: { match_all: {} },
+    })
+    const hits = page.hits.hits
+    if (hits.length === 0) return copied
+    const states = new Map<number, RecordState>()
+    for (const hit of hits) {
+      const state = stateOfDocument(model, Number(hit._id), hit._source)
+      if (state) states.set(state.id, state)
+    }
+    await mergeIntoIndex(target, model, states)
+    copied += hits.length
+    onProgress?.('copy', copied)
+    after = hits[hits.length - 1]!.sort as number[]
   }
 }
 
