@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logger.js'
 import { projectRoot } from '../src/paths.js'
 import { servicesUp } from '../src/services/local-services.js'
+import { benchIndexer } from './indexer.bench.js'
 import { benchStatsIngest } from './stats-ingest.bench.js'
 
 const scale = Number(process.env.BENCH_SCALE ?? '1')
@@ -48,6 +49,19 @@ try {
       )
     }
     save('stats-ingest', results)
+  }
+  if (!only || only === 'indexer') {
+    console.log('search indexer (broker -> Elasticsearch)')
+    const result = await benchIndexer(
+      config,
+      { events: Math.round(30_000 * scale), latencyEvents: Math.round(3_000 * scale), latencyRate: 300 },
+      (line) => console.log(line),
+    )
+    console.log(
+      `  ${Math.round(result.indexerEventsPerSecond)} events/s = ${(100 * result.shareOfRawBulk).toFixed(0)}% of raw bulk, ` +
+        `p99 ${result.latency.p99Ms} ms (targets 5000/s, 70%, 2000 ms): ${result.met ? 'met' : 'NOT met'}`,
+    )
+    save('indexer', result)
   }
 } finally {
   rmSync(dataDir, { recursive: true, force: true })

@@ -41,6 +41,8 @@ interface Item {
 const MAX_CONFLICT_ROUNDS = 5
 /** `<alias><suffix>` points at the index a rebuild is filling; live batches are merged into it too. */
 export const REBUILD_SUFFIX = '-next'
+/** How long the indexer trusts its last look at the rebuild aliases (rebuild.ts waits longer). */
+export const REBUILD_CHECK_MS = 1_000
 
 export class ModelIndexer {
   readonly counters = { messages: 0, written: 0, conflicts: 0, deadLettered: 0, ignored: 0 }
@@ -50,14 +52,17 @@ export class ModelIndexer {
 
   constructor(private readonly options: ModelIndexerOptions) {
     this.aliases = options.aliases ?? { tracks: trackIndex.alias, users: userIndex.alias }
-    const prefetch = options.prefetch ?? 1_000
+    const prefetch = options.prefetch ?? 2_000
     this.batcher = new Batcher<Item>({
       write: (items) => this.write(items),
-      maxItems: options.maxBatch ?? 1_000,
+      maxItems: options.maxBatch ?? 2_000,
       maxAdds: Math.max(1, Math.floor(prefetch / 2)),
       // Interactive work: a change should be searchable within a second or two.
       maxWaitMs: options.maxWaitMs ?? 50,
       logger: options.logger,
+      // Two batches at once: safe, because writes are joins under optimistic concurrency (a record
+      // both batches touch is a conflict, re-read and re-merged), and it keeps Elasticsearch busy.
+      concurrency: 2,
     })
     this.consumer = new QueueConsumer({
       connection: options.connection,
@@ -122,10 +127,8 @@ export class ModelIndexer {
     const alias = model === 'User' ? this.aliases.users : this.aliases.tracks
     const nextUsers = `${this.aliases.users}${REBUILD_SUFFIX}`
     const targets = [{ index: alias, usersIndex: this.aliases.users }]
-    if (await this.options.es.indices.existsAlias({ name: `${alias}${REBUILD_SUFFIX}` })) {
-      const usersIndex = (await this.options.es.indices.existsAlias({ name: nextUsers }))
-        ? nextUsers
-        : this.aliases.users
+    if (await this.rebuilding(`${alias}${REBUILD_SUFFIX}`)) {
+      const usersIndex = (await this.rebuilding(nextUsers)) ? nextUsers : this.aliases.users
       targets.push({ index: `${alias}${REBUILD_SUFFIX}`, usersIndex })
     }
     let changedArtists = new Map<number, ArtistInfo | undefined>()
@@ -146,6 +149,20 @@ export class ModelIndexer {
       if (i === 0) changedArtists = result.changedArtists
     }
     return changedArtists
+  }
+
+  private readonly rebuildSeen = new Map<string, { exists: boolean; at: number }>()
+
+  /**
+   * Whether a rebuild alias exists, asked at most once a second (two requests per batch otherwise).
+   * A rebuild waits longer than that (plus a batch) before copying, and copies again before its swap.
+   */
+  private async rebuilding(alias: string): Promise<boolean> {
+    const seen = this.rebuildSeen.get(alias)
+    if (seen && Date.now() - seen.at < REBUILD_CHECK_MS) return seen.exists
+    const exists = await this.options.es.indices.existsAlias({ name: alias })
+    this.rebuildSeen.set(alias, { exists, at: Date.now() })
+    return exists
   }
 
   /** Copies changed artist fields into the artist's visible tracks (older copies only). */

@@ -13,7 +13,7 @@ import { stateOfDocument, trackDocument, userDocument } from './documents.js'
 import { concreteIndexName, indexOfAlias } from './index-store.js'
 import { trackIndex, userIndex } from './mappings.js'
 import { type MergeTarget, mergeIntoIndex } from './merge-into-index.js'
-import { REBUILD_SUFFIX } from './model-indexer.js'
+import { REBUILD_CHECK_MS, REBUILD_SUFFIX } from './model-indexer.js'
 import { joinStates, type RecordState, stateOfChange } from './record-state.js'
 
 export interface RebuildOptions {
@@ -62,7 +62,10 @@ export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResu
   })
   const target = { es, index, usersIndex: options.usersAlias }
   try {
-    await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 2_000))
+    // The indexer looks for the rebuild alias at most once a second: wait that out, plus batches in flight.
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(options.settleMs ?? 3_000, REBUILD_CHECK_MS + 500)),
+    )
 
     const copied = previous ? await copyStates(es, previous, target, model, batchSize, options.onProgress) : 0
 
