@@ -4,6 +4,7 @@
 import { createApp } from '../api/app.js'
 import { listen } from '../api/server.js'
 import { ModelIndexer } from '../indexers/model-indexer.js'
+import { ReplicaSource } from '../indexers/replica-source.js'
 import { EventLog } from '../rollups/event-log.js'
 import { migrate } from '../rollups/migrate.js'
 import { StatsWriter } from '../rollups/stats-writer.js'
@@ -65,7 +66,10 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   }
 
   if (runs('indexers')) {
+    const replica = config.replica.url ? new ReplicaSource(config.replica.url) : undefined
+    if (replica) lifecycle.add('replica', () => replica.close())
     const indexer = new ModelIndexer({
+      replica,
       connection: amqp,
       queue: topology.queues.searchIndexer,
       es: elasticsearch,

@@ -6,6 +6,7 @@ import { action, commandContext } from '../src/cli/context.js'
 import type { ModelClass } from '../src/contracts/model-events.js'
 import { createElasticsearchClient } from '../src/elasticsearch/client.js'
 import { rebuildIndex, verifyIndex } from './rebuild.js'
+import { ReplicaSource } from './replica-source.js'
 
 const MODELS: Record<string, ModelClass> = { tracks: 'Track', users: 'User' }
 
@@ -24,14 +25,17 @@ async function* ndjson(file: string): AsyncGenerator<unknown> {
   }
 }
 
-function source(name: string): AsyncIterable<unknown> {
-  if (name === 'replica') {
-    throw new Error(
-      'the database replica source is not available yet; give an NDJSON snapshot: --source <file> ' +
-        '(one record per line, attributes as in a create event)',
-    )
-  }
-  return ndjson(name)
+/** `replica` reads the Mothership's read replica (REPLICA_URL); anything else is an NDJSON file. */
+function source(
+  name: string,
+  model: ModelClass,
+  replicaUrl: string | undefined,
+): { records: AsyncIterable<unknown>; close(): Promise<void> } {
+  if (name !== 'replica') return { records: ndjson(name), close: async () => undefined }
+  if (!replicaUrl)
+    throw new Error('REPLICA_URL is empty: set it to the replica, or give an NDJSON snapshot file')
+  const replica = new ReplicaSource(replicaUrl)
+  return { records: replica.records(model), close: () => replica.close() }
 }
 
 function modelOf(name: string): ModelClass {
@@ -48,7 +52,10 @@ export function indexCommand(): Command {
     .command('rebuild')
     .description('build a new index from the source and the live events, then swap the alias atomically')
     .argument('<index>', 'tracks or users')
-    .requiredOption('--source <source>', 'an NDJSON snapshot file (or replica, once configured)')
+    .requiredOption(
+      '--source <source>',
+      'replica (the read replica at REPLICA_URL) or an NDJSON snapshot file',
+    )
     .option('--keep-old', 'keep the previous index after the swap (for a rollback)')
     .action(
       action(async (name: string, opts: { source: string; keepOld?: boolean }) => {
@@ -56,13 +63,14 @@ export function indexCommand(): Command {
         const { config, logger } = commandContext('index')
         const es = createElasticsearchClient({ url: config.elasticsearch.url })
         const prefix = config.elasticsearch.indexPrefix
+        const input = source(opts.source, model, config.replica.url)
         try {
           const result = await rebuildIndex({
             es,
             model,
             alias: `${prefix}${name}`,
             usersAlias: `${prefix}users`,
-            records: source(opts.source),
+            records: input.records,
             logger,
             deleteOld: !opts.keepOld,
             onProgress: (stage, done) =>
@@ -76,6 +84,7 @@ export function indexCommand(): Command {
           for (const bad of result.invalid.slice(0, 20)) console.log(`  line ${bad.line}: ${bad.reason}`)
           return 0
         } finally {
+          await input.close()
           await es.close()
         }
       }),
@@ -84,25 +93,30 @@ export function indexCommand(): Command {
     .command('verify')
     .description('compare an index with its source and list the differences; exit 1 if there are any')
     .argument('<index>', 'tracks or users')
-    .requiredOption('--source <source>', 'an NDJSON snapshot file (or replica, once configured)')
+    .requiredOption(
+      '--source <source>',
+      'replica (the read replica at REPLICA_URL) or an NDJSON snapshot file',
+    )
     .action(
       action(async (name: string, opts: { source: string }) => {
         const model = modelOf(name)
         const { config } = commandContext('index')
         const es = createElasticsearchClient({ url: config.elasticsearch.url })
         const prefix = config.elasticsearch.indexPrefix
+        const input = source(opts.source, model, config.replica.url)
         try {
           const result = await verifyIndex({
             es,
             model,
             alias: `${prefix}${name}`,
             usersAlias: `${prefix}users`,
-            records: source(opts.source),
+            records: input.records,
           })
           for (const d of result.differences.slice(0, 100)) console.log(`${name} ${d.id}: ${d.problem}`)
           console.log(`${name}: ${result.checked} records checked, ${result.differences.length} differences`)
           return result.differences.length === 0 ? 0 : 1
         } finally {
+          await input.close()
           await es.close()
         }
       }),

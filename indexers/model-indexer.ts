@@ -15,10 +15,11 @@ import { type ModelChange, type ModelClass, parseModelEvent } from '../src/contr
 import type { ConsumerQueue } from '../src/contracts/topology.js'
 import type { Logger } from '../src/logger.js'
 import type { ArtistInfo } from './documents.js'
-import { ensureIndex } from './index-store.js'
+import { ensureIndex, readStates } from './index-store.js'
 import { trackIndex, userIndex } from './mappings.js'
 import { mergeIntoIndex } from './merge-into-index.js'
 import { joinStates, type RecordState, stateOfChange } from './record-state.js'
+import type { ReplicaSource } from './replica-source.js'
 import { fold } from './text.js'
 
 export interface ModelIndexerOptions {
@@ -28,6 +29,8 @@ export interface ModelIndexerOptions {
   /** Alias names (tests use prefixed ones). */
   aliases?: { tracks: string; users: string }
   logger: Logger
+  /** The Mothership's read replica: completes records known only from saves. */
+  replica?: ReplicaSource
   prefetch?: number
   maxBatch?: number
   maxWaitMs?: number
@@ -45,7 +48,14 @@ export const REBUILD_SUFFIX = '-next'
 export const REBUILD_CHECK_MS = 1_000
 
 export class ModelIndexer {
-  readonly counters = { messages: 0, written: 0, conflicts: 0, deadLettered: 0, ignored: 0 }
+  readonly counters = {
+    messages: 0,
+    written: 0,
+    conflicts: 0,
+    deadLettered: 0,
+    ignored: 0,
+    completedFromReplica: 0,
+  }
   readonly aliases: { tracks: string; users: string }
   private readonly batcher: Batcher<Item>
   private readonly consumer: QueueConsumer
@@ -111,8 +121,45 @@ export class ModelIndexer {
     // Users first, so tracks copy their artist's newest fields. During a rebuild (rebuild.ts) the
     // alias `<alias>-next` exists and every batch is merged into the new index too.
     const changedArtists = await this.merge('User', items)
+    for (const [id, info] of await this.complete('User', items)) changedArtists.set(id, info)
     await this.merge('Track', items)
+    await this.complete('Track', items)
     if (changedArtists.size > 0) await this.propagateArtists(changedArtists)
+  }
+
+  /**
+   * Records this batch saved that the index still knows only from saves (no create yet): their whole
+   * record comes from the replica, merged like a create with the replica's updated_at. Without a
+   * replica they wait, invisible, for their create event.
+   */
+  private async complete(model: ModelClass, items: Item[]): Promise<Map<number, ArtistInfo | undefined>> {
+    const replica = this.options.replica
+    if (!replica) return new Map()
+    const saved = [
+      ...new Set(
+        items.filter((i) => i.change.model === model && i.change.action === 'save').map((i) => i.change.id),
+      ),
+    ]
+    if (saved.length === 0) return new Map()
+    const alias = model === 'User' ? this.aliases.users : this.aliases.tracks
+    const stored = await readStates(this.options.es, alias, model, saved)
+    const pending = saved.filter((id) => {
+      const state = stored.get(id)?.state
+      return state && state.createdVersion === null && state.destroyedVersion === null
+    })
+    if (pending.length === 0) return new Map()
+    const completions: Item[] = []
+    for (const record of await replica.fetch(model, pending)) {
+      const parsed = parseModelEvent(`create.${model}`, JSON.stringify(record))
+      if (parsed.kind === 'change') completions.push({ change: parsed.change })
+      else
+        this.options.logger.warn(
+          { model, id: record.id, reason: parsed.reason },
+          'replica record is not valid',
+        )
+    }
+    this.counters.completedFromReplica += completions.length
+    return this.merge(model, completions)
   }
 
   private async merge(model: ModelClass, items: Item[]): Promise<Map<number, ArtistInfo | undefined>> {

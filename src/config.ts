@@ -39,6 +39,11 @@ export const envSchema = z
       .string()
       .regex(/^[a-z0-9._-]*$/, 'may hold only lowercase letters, digits, dot, dash and underscore')
       .default(''),
+    // The Mothership's read replica (PostgreSQL): completes partial records and feeds rebuilds.
+    // Empty disables it. The default is the local stand-in that `services up` starts.
+    REPLICA_URL: z
+      .union([z.literal(''), urlWithScheme(['postgres', 'postgresql'])])
+      .default('postgres://search_stats:search_stats@127.0.0.1:5433/mothership'),
     CLICKHOUSE_URL: z.preprocess(emptyAsUndefined, urlWithScheme(['http', 'https']).optional()),
     CLICKHOUSE_DATABASE: z
       .string()
@@ -90,6 +95,8 @@ export interface Config {
   /** `indexPrefix` goes before the `tracks` and `users` aliases: '' in production. */
   elasticsearch: { url: string; indexPrefix: string }
   clickhouse: { url: string | undefined; database: string; dataDir: string }
+  /** The read replica's URL; undefined when disabled. */
+  replica: { url: string | undefined }
   auth: { secret: string | undefined; publicKey: string | undefined }
   log: { level: Env['LOG_LEVEL'] }
   services: { dir: string; elasticsearchHeap: string }
@@ -118,6 +125,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       database: env.CLICKHOUSE_DATABASE,
       dataDir: path.join(dataDir, 'clickhouse'),
     },
+    replica: { url: env.REPLICA_URL || undefined },
     auth: { secret: env.AUTH_SECRET, publicKey: env.AUTH_PUBLIC_KEY },
     log: { level: env.LOG_LEVEL },
     services: { dir: path.resolve(env.SERVICES_DIR), elasticsearchHeap: env.ELASTICSEARCH_HEAP },

@@ -17,9 +17,11 @@ import type { Logger } from '../logger.js'
 import {
   aptInstall,
   commandExists,
+  ensureServiceUser,
   isLoopbackHost,
   isRoot,
   run,
+  SERVICE_USER,
   ServiceStartError,
   tailOf,
   waitUntil,
@@ -29,8 +31,6 @@ import type { ServiceStatus } from './status.js'
 /** Pinned with the client: @elastic/elasticsearch 8.19.x in package.json. */
 export const ELASTICSEARCH_VERSION = '8.19.21'
 const ARTIFACT = `org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ELASTICSEARCH_VERSION}:zip`
-/** The server refuses to run as root; when we are root, it runs as this system user. */
-export const SERVICE_USER = 'search-stats'
 
 interface Layout {
   zip: string
@@ -288,17 +288,4 @@ async function start(paths: Layout, javaHome: string, logger: Logger): Promise<v
         tailOf(paths.log),
     )
   }
-}
-
-async function ensureServiceUser(): Promise<void> {
-  if ((await run('id', ['-u', SERVICE_USER])).code === 0) return
-  const result = await run('useradd', [
-    '--system',
-    '--no-create-home',
-    '--shell',
-    '/usr/sbin/nologin',
-    SERVICE_USER,
-  ])
-  if (result.code !== 0)
-    throw new ServiceStartError(`useradd ${SERVICE_USER} failed: ${result.stderr.trim()}`)
 }

@@ -1,9 +1,11 @@
 // `services up|down|status`: the local RabbitMQ and Elasticsearch for development and tests, and a
-// report on ClickHouse (embedded in-process by default, so there is nothing to start).
+// the local stand-in for the Mothership's read replica (PostgreSQL), and a report on ClickHouse
+// (embedded in-process by default, so there is nothing to start).
 import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'
 import { clickhouseStatus } from './clickhouse.js'
 import { elasticsearchStatus, ensureElasticsearch, stopElasticsearch } from './elasticsearch.js'
+import { ensurePostgres, postgresStatus, stopPostgres } from './postgres.js'
 import { ensureRabbitMQ, rabbitmqStatus, stopRabbitMQ } from './rabbitmq.js'
 import type { ServiceStatus } from './status.js'
 
@@ -16,13 +18,15 @@ export async function servicesUp(config: Config, logger: Logger): Promise<Servic
     config.services.elasticsearchHeap,
     logger,
   )
-  return [rabbitmq, elasticsearch]
+  const replica = await ensurePostgres(config.replica.url, config.services.dir, logger)
+  return [rabbitmq, elasticsearch, replica]
 }
 
 export async function servicesDown(config: Config, logger: Logger): Promise<string[]> {
   const stopped: string[] = []
   if (await stopElasticsearch(config.services.dir, logger)) stopped.push('Elasticsearch')
   if (await stopRabbitMQ(config.services.dir, logger)) stopped.push('RabbitMQ')
+  if (await stopPostgres(config.services.dir)) stopped.push('Replica (PostgreSQL)')
   return stopped
 }
 
@@ -31,5 +35,6 @@ export async function servicesStatus(config: Config): Promise<ServiceStatus[]> {
     rabbitmqStatus(config.amqp.url, config.services.dir),
     elasticsearchStatus(config.elasticsearch.url, config.services.dir),
     clickhouseStatus(config),
+    postgresStatus(config.replica.url, config.services.dir),
   ])
 }

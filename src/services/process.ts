@@ -109,3 +109,19 @@ export async function aptInstall(packages: string[], why: string): Promise<void>
     )
   }
 }
+
+/** Elasticsearch and PostgreSQL refuse to run as root; when we are root, they run as this system user. */
+export const SERVICE_USER = 'search-stats'
+
+export async function ensureServiceUser(): Promise<void> {
+  if ((await run('id', ['-u', SERVICE_USER])).code === 0) return
+  const result = await run('useradd', [
+    '--system',
+    '--no-create-home',
+    '--shell',
+    '/usr/sbin/nologin',
+    SERVICE_USER,
+  ])
+  if (result.code !== 0)
+    throw new ServiceStartError(`useradd ${SERVICE_USER} failed: ${result.stderr.trim()}`)
+}
