@@ -5,11 +5,13 @@ import type { Logger } from '../src/logger.js'
 import type { Metrics } from '../src/metrics.js'
 import { errorBody, handleError } from './errors.js'
 import { healthRoutes, type ReadinessCheck } from './health.routes.js'
+import { type SearchRoutesOptions, searchRoutes } from './search.routes.js'
 
 export interface AppDeps {
   logger: Logger
   readiness: Record<string, ReadinessCheck>
   metrics?: Metrics
+  search?: SearchRoutesOptions
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -30,5 +32,6 @@ export function createApp(deps: AppDeps): Hono {
   }
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
   app.route('/', healthRoutes({ checks: deps.readiness }))
+  if (deps.search) app.route('/', searchRoutes(deps.search))
   return app
 }

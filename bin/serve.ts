@@ -121,6 +121,13 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
     const app = createApp({
       logger,
       metrics,
+      search: {
+        es: elasticsearch,
+        aliases: {
+          tracks: `${config.elasticsearch.indexPrefix}tracks`,
+          users: `${config.elasticsearch.indexPrefix}users`,
+        },
+      },
       readiness: {
         broker: brokerReady(amqp),
         elasticsearch: elasticsearchReady(elasticsearch),

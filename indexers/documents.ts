@@ -1,8 +1,9 @@
 // From a record's state to the document Elasticsearch holds. Only visible records (tracks: public,
 // finished, not destroyed; users: not destroyed) get searchable fields; every other document holds its
 // id, `visible: false` and the merge state, so a bug in a query can never surface a private title.
+
+import { fold, parseTags } from '../src/text.js'
 import { isAlive, type RecordState } from './record-state.js'
-import { fold, parseTags } from './text.js'
 
 /** What a track document copies from its artist. */
 export interface ArtistInfo {

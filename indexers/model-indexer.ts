@@ -14,13 +14,13 @@ import { Batcher } from '../src/batcher.js'
 import { type ModelChange, type ModelClass, parseModelEvent } from '../src/contracts/model-events.js'
 import type { ConsumerQueue } from '../src/contracts/topology.js'
 import type { Logger } from '../src/logger.js'
+import { fold } from '../src/text.js'
 import type { ArtistInfo } from './documents.js'
 import { ensureIndex, readStates } from './index-store.js'
 import { trackIndex, userIndex } from './mappings.js'
 import { mergeIntoIndex } from './merge-into-index.js'
 import { joinStates, type RecordState, stateOfChange } from './record-state.js'
 import type { ReplicaSource } from './replica-source.js'
-import { fold } from './text.js'
 
 export interface ModelIndexerOptions {
   connection: AmqpConnection

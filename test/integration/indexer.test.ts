@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ArtistInfo, artistInfo, trackDocument } from '../../indexers/documents.js'
 import { ModelIndexer } from '../../indexers/model-indexer.js'
 import { applyChange, emptyState } from '../../indexers/record-state.js'
-import { fold } from '../../indexers/text.js'
 import { AmqpConnection } from '../../src/amqp/connection.js'
 import { DEATH_REASON_HEADER } from '../../src/amqp/consumer.js'
 import { ConfirmPublisher } from '../../src/amqp/publisher.js'
@@ -14,6 +13,7 @@ import { parseModelEvent } from '../../src/contracts/model-events.js'
 import { createElasticsearchClient } from '../../src/elasticsearch/client.js'
 import { silentLogger } from '../../src/logger.js'
 import { ModelEventPublisher } from '../../src/publishing/model-events.publisher.js'
+import { fold } from '../../src/text.js'
 import {
   declareTestTopology,
   eventually,

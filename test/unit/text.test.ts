@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fold, parseTags } from '../../indexers/text.js'
+import { fold, parseTags } from '../../src/text.js'
 
 describe('fold', () => {
   it.each([

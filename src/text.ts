@@ -1,4 +1,4 @@
-// Text normalization done in our own code, because the Elasticsearch distribution we test against has
+// Text normalization done in our own code (indexing and querying both use it), because the Elasticsearch distribution we test against has
 // no analysis-common module (no asciifolding filter): folded copies of names and titles are indexed
 // beside the originals, and queries are folded the same way before they are sent.
 

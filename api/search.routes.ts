@@ -1,0 +1,203 @@
+// Public search: GET /v1/search/tracks and /v1/search/users. Parameters are validated with zod (a 400
+// names the parameter); queries are built in search-query.ts and pass through publicOnly(); results
+// page by opaque cursor (search_after on a stable sort), so a deep page costs what the first does.
+// Responses are public and cacheable for a short while, with an ETag for revalidation.
+//   curl 'localhost:8080/v1/search/tracks?q=beyonce&genre=Pop&limit=10'
+import type { Client } from '@elastic/elasticsearch'
+import { errors as esErrors } from '@elastic/elasticsearch'
+import { Hono } from 'hono'
+import { etag } from 'hono/etag'
+import { z } from 'zod'
+import { parseTags } from '../src/text.js'
+import { badRequest, unavailable } from './errors.js'
+import {
+  decodeCursor,
+  encodeCursor,
+  normalizeQuery,
+  trackQuery,
+  trackSort,
+  userQuery,
+} from './search-query.js'
+
+export interface SearchRoutesOptions {
+  es: Client
+  aliases: { tracks: string; users: string }
+  /** Seconds intermediaries may serve a cached page. */
+  maxAgeSeconds?: number
+  /** Elasticsearch gets this long per query. */
+  timeoutMs?: number
+}
+
+const MAX_LIMIT = 50
+const isoDateOrInstant = z
+  .string()
+  .refine(
+    (v) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(v) && !Number.isNaN(Date.parse(v)),
+    'must be YYYY-MM-DD or an ISO-8601 instant',
+  )
+
+const common = {
+  q: z.string().max(10_000, 'must be at most 10,000 characters').optional(),
+  limit: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`)
+    .default(20),
+  cursor: z.string().max(2_000).optional(),
+}
+
+const trackParams = z.object({
+  ...common,
+  genre: z.string().max(100).optional(),
+  tag: z.string().max(100).optional(),
+  license: z.string().max(100).optional(),
+  duration_min: z.coerce.number().int('must be a whole number of ms').min(0).optional(),
+  duration_max: z.coerce.number().int('must be a whole number of ms').min(0).optional(),
+  created_from: isoDateOrInstant.optional(),
+  created_to: isoDateOrInstant.optional(),
+  sort: z.enum(['relevance', 'recent', 'popular']).default('relevance'),
+})
+
+const userParams = z.object({
+  ...common,
+  country_code: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
+    .optional(),
+  verified: z.enum(['true', 'false']).optional(),
+})
+
+function parse<T extends z.ZodTypeAny>(schema: T, query: Record<string, string>): z.output<T> {
+  const result = schema.safeParse(query)
+  if (!result.success) {
+    const issue = result.error.issues[0]!
+    throw badRequest(String(issue.path[0] ?? 'query'), issue.message)
+  }
+  return result.data
+}
+
+export function searchRoutes(options: SearchRoutesOptions): Hono {
+  const { es, aliases } = options
+  const app = new Hono()
+  app.use('/v1/search/*', etag())
+  app.use('/v1/search/*', async (c, next) => {
+    await next()
+    if (c.res.status === 200) c.header('Cache-Control', `public, max-age=${options.maxAgeSeconds ?? 30}`)
+  })
+
+  async function run<T>(search: () => Promise<T>): Promise<T> {
+    try {
+      return await search()
+    } catch (err) {
+      if (
+        err instanceof esErrors.ConnectionError ||
+        err instanceof esErrors.TimeoutError ||
+        err instanceof esErrors.NoLivingConnectionsError
+      ) {
+        throw unavailable('elasticsearch', 'search is unavailable right now')
+      }
+      if (err instanceof esErrors.ResponseError && (err.statusCode ?? 0) >= 500) {
+        throw unavailable('elasticsearch', 'search is unavailable right now')
+      }
+      throw err
+    }
+  }
+
+  app.get('/v1/search/tracks', async (c) => {
+    const p = parse(trackParams, c.req.query())
+    if (p.duration_min !== undefined && p.duration_max !== undefined && p.duration_min > p.duration_max) {
+      throw badRequest('duration_min', 'must not be greater than duration_max')
+    }
+    const after = p.cursor ? decodeCursor(p.cursor) : undefined
+    if (p.cursor && !after) throw badRequest('cursor', 'is not a cursor this API gave out')
+    const tag = p.tag ? parseTags(p.tag)[0] : undefined
+    const result = await run(() =>
+      es.search<Record<string, unknown>>({
+        index: aliases.tracks,
+        query: trackQuery({
+          q: normalizeQuery(p.q),
+          genre: p.genre,
+          tag,
+          license: p.license,
+          durationMin: p.duration_min,
+          durationMax: p.duration_max,
+          createdFrom: p.created_from,
+          createdTo: p.created_to,
+          sort: p.sort,
+        }),
+        sort: trackSort(p.sort),
+        size: p.limit,
+        track_total_hits: true,
+        timeout: `${options.timeoutMs ?? 2_000}ms`,
+        ...(after ? { search_after: after } : {}),
+        _source: [
+          'id',
+          'title',
+          'permalink',
+          'genre',
+          'tags',
+          'duration',
+          'created_at',
+          'license',
+          'user.id',
+          'user.username',
+          'user.permalink',
+          'user.verified',
+        ],
+        aggs: { genres: { terms: { field: 'genre', size: 20 } } },
+        // The plain highlighter: the others need offsets in the index for phrase and prefix queries.
+        highlight: { type: 'plain', fields: { title_folded: {} }, pre_tags: ['<em>'], post_tags: ['</em>'] },
+      }),
+    )
+    const hits = result.hits.hits
+    return c.json({
+      items: hits.map((hit) => ({ ...hit._source, ...(hit.highlight ? { highlight: hit.highlight } : {}) })),
+      next_cursor: hits.length === p.limit ? encodeCursor(hits[hits.length - 1]!.sort) : null,
+      total: typeof result.hits.total === 'number' ? result.hits.total : (result.hits.total?.value ?? 0),
+      facets: {
+        genre: (
+          (result.aggregations?.genres as { buckets?: { key: string; doc_count: number }[] })?.buckets ?? []
+        ).map((b) => ({ value: b.key, count: b.doc_count })),
+      },
+    })
+  })
+
+  app.get('/v1/search/users', async (c) => {
+    const p = parse(userParams, c.req.query())
+    const after = p.cursor ? decodeCursor(p.cursor) : undefined
+    if (p.cursor && !after) throw badRequest('cursor', 'is not a cursor this API gave out')
+    const result = await run(() =>
+      es.search<Record<string, unknown>>({
+        index: aliases.users,
+        query: userQuery({
+          q: normalizeQuery(p.q),
+          countryCode: p.country_code?.toUpperCase(),
+          verified: p.verified === undefined ? undefined : p.verified === 'true',
+        }),
+        sort: [{ _score: { order: 'desc' } }, { id: 'asc' }],
+        size: p.limit,
+        track_total_hits: true,
+        timeout: `${options.timeoutMs ?? 2_000}ms`,
+        ...(after ? { search_after: after } : {}),
+        _source: [
+          'id',
+          'username',
+          'permalink',
+          'full_name',
+          'country_code',
+          'followers_count',
+          'verified',
+          'avatar_url',
+        ],
+      }),
+    )
+    const hits = result.hits.hits
+    return c.json({
+      items: hits.map((hit) => hit._source),
+      next_cursor: hits.length === p.limit ? encodeCursor(hits[hits.length - 1]!.sort) : null,
+      total: typeof result.hits.total === 'number' ? result.hits.total : (result.hits.total?.value ?? 0),
+    })
+  })
+  return app
+}
