@@ -104,6 +104,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
     statsWriter = writer
     if (options.demo) {
       const stopDemo = await startDemoTraffic({
+        port: config.http.port,
         amqp,
         topology,
         clickhouse: checker,
