@@ -80,11 +80,13 @@ function parse<T extends z.ZodTypeAny>(schema: T, query: Record<string, string>)
 export function searchRoutes(options: SearchRoutesOptions): Hono {
   const { es, aliases } = options
   const app = new Hono()
-  app.use('/v1/search/*', etag())
-  app.use('/v1/search/*', async (c, next) => {
-    await next()
-    if (c.res.status === 200) c.header('Cache-Control', `public, max-age=${options.maxAgeSeconds ?? 30}`)
-  })
+  for (const path of ['/v1/search', '/v1/search/*']) {
+    app.use(path, etag())
+    app.use(path, async (c, next) => {
+      await next()
+      if (c.res.status === 200) c.header('Cache-Control', `public, max-age=${options.maxAgeSeconds ?? 30}`)
+    })
+  }
 
   async function run<T>(search: () => Promise<T>): Promise<T> {
     try {
@@ -131,20 +133,7 @@ export function searchRoutes(options: SearchRoutesOptions): Hono {
         track_total_hits: true,
         timeout: `${options.timeoutMs ?? 2_000}ms`,
         ...(after ? { search_after: after } : {}),
-        _source: [
-          'id',
-          'title',
-          'permalink',
-          'genre',
-          'tags',
-          'duration',
-          'created_at',
-          'license',
-          'user.id',
-          'user.username',
-          'user.permalink',
-          'user.verified',
-        ],
+        _source: TRACK_FIELDS,
         aggs: { genres: { terms: { field: 'genre', size: 20 } } },
         // The plain highlighter: the others need offsets in the index for phrase and prefix queries.
         highlight: { type: 'plain', fields: { title_folded: {} }, pre_tags: ['<em>'], post_tags: ['</em>'] },
@@ -180,16 +169,7 @@ export function searchRoutes(options: SearchRoutesOptions): Hono {
         track_total_hits: true,
         timeout: `${options.timeoutMs ?? 2_000}ms`,
         ...(after ? { search_after: after } : {}),
-        _source: [
-          'id',
-          'username',
-          'permalink',
-          'full_name',
-          'country_code',
-          'followers_count',
-          'verified',
-          'avatar_url',
-        ],
+        _source: USER_FIELDS,
       }),
     )
     const hits = result.hits.hits
@@ -199,5 +179,81 @@ export function searchRoutes(options: SearchRoutesOptions): Hono {
       total: typeof result.hits.total === 'number' ? result.hits.total : (result.hits.total?.value ?? 0),
     })
   })
+  app.get('/v1/search', async (c) => {
+    const p = parse(z.object({ q: common.q, limit: common.limit.default(5) }), c.req.query())
+    const q = normalizeQuery(p.q)
+    const [tracksResult, usersResult] = await run(() =>
+      Promise.all([
+        es.search<Record<string, unknown>>({
+          index: aliases.tracks,
+          query: trackQuery({ q, sort: 'relevance' }),
+          size: p.limit,
+          _source: TRACK_FIELDS,
+          timeout: `${options.timeoutMs ?? 2_000}ms`,
+        }),
+        es.search<Record<string, unknown>>({
+          index: aliases.users,
+          query: userQuery({ q }),
+          size: p.limit,
+          _source: USER_FIELDS,
+          timeout: `${options.timeoutMs ?? 2_000}ms`,
+        }),
+      ]),
+    )
+    return c.json({
+      tracks: tracksResult.hits.hits.map((hit) => hit._source),
+      users: usersResult.hits.hits.map((hit) => hit._source),
+    })
+  })
+
+  // As-you-type: completion suggesters. Only visible documents carry a `suggest` field (documents.ts),
+  // so private, unfinished and destroyed records cannot be suggested.
+  app.get('/v1/search/suggest', async (c) => {
+    const p = parse(z.object({ q: common.q, limit: common.limit.default(5) }), c.req.query())
+    const prefix = normalizeQuery(p.q).slice(0, 50)
+    if (!prefix) return c.json({ tracks: [], users: [] })
+    const suggest = (index: string, fields: string[]) =>
+      es.search<Record<string, unknown>>({
+        index,
+        _source: fields,
+        suggest: { s: { prefix, completion: { field: 'suggest', size: p.limit, skip_duplicates: true } } },
+      })
+    const [tracksResult, usersResult] = await run(() =>
+      Promise.all([
+        suggest(aliases.tracks, ['id', 'title', 'permalink', 'user.username']),
+        suggest(aliases.users, ['id', 'username', 'permalink']),
+      ]),
+    )
+    const options_ = (result: typeof tracksResult) =>
+      ((result.suggest?.s?.[0]?.options ?? []) as { _source?: Record<string, unknown> }[]).map(
+        (o) => o._source,
+      )
+    return c.json({ tracks: options_(tracksResult), users: options_(usersResult) })
+  })
   return app
 }
+
+const TRACK_FIELDS = [
+  'id',
+  'title',
+  'permalink',
+  'genre',
+  'tags',
+  'duration',
+  'created_at',
+  'license',
+  'user.id',
+  'user.username',
+  'user.permalink',
+  'user.verified',
+]
+const USER_FIELDS = [
+  'id',
+  'username',
+  'permalink',
+  'full_name',
+  'country_code',
+  'followers_count',
+  'verified',
+  'avatar_url',
+]

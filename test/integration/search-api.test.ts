@@ -231,6 +231,25 @@ describe('GET /v1/search/users', () => {
   })
 })
 
+describe('GET /v1/search and /v1/search/suggest', () => {
+  it('returns the best tracks and users together', async () => {
+    const { body } = await get('/v1/search?q=midnight')
+    expect((body.tracks as { title: string }[]).map((t) => t.title)).toContain('Midnight Drive')
+    expect((body.users as { username: string }[]).map((u) => u.username)).toEqual(['DJ Midnight'])
+    const cached = await get('/v1/search?q=midnight')
+    expect(cached.res.headers.get('cache-control')).toBe('public, max-age=30')
+  })
+
+  it('suggests as you type, folded, and never a private or unfinished track', async () => {
+    const { body } = await get('/v1/search/suggest?q=Midn&limit=10')
+    const suggested = (body.tracks as { title: string }[]).map((t) => t.title).sort()
+    expect(suggested).toEqual(['Midnight City Lights', 'Midnight Drive', 'Midnight Sun'])
+    const people = await get('/v1/search/suggest?q=beyo')
+    expect((people.body.users as { username: string }[]).map((u) => u.username)).toEqual(['Beyoncé'])
+    expect((await get('/v1/search/suggest?q=')).body).toEqual({ tracks: [], users: [] })
+  })
+})
+
 describe('search when Elasticsearch is down', () => {
   it('answers 503 with Retry-After, not a 500', async () => {
     const dead = createElasticsearchClient({ url: 'http://127.0.0.1:1', maxRetries: 0 })
