@@ -1,28 +1,20 @@
 // Elasticsearch goes away under the indexer (its connection is cut through a proxy, the node itself
 // keeps serving the other test files): nothing is acked while it is down, nothing is lost, and indexing
 // resumes by itself when it is back.
+import type { Client } from '@elastic/elasticsearch'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ModelIndexer } from '../../indexers/model-indexer.js'
-import { AmqpConnection } from '../../src/amqp/connection.js'
-import { ConfirmPublisher } from '../../src/amqp/publisher.js'
+import type { ModelIndexer } from '../../indexers/model-indexer.js'
+import { loadConfig } from '../../src/config.js'
 import { createElasticsearchClient } from '../../src/elasticsearch/client.js'
-import { silentLogger } from '../../src/logger.js'
-import { ModelEventPublisher } from '../../src/publishing/model-events.publisher.js'
-import {
-  declareTestTopology,
-  eventually,
-  removeTestTopology,
-  type TestEnv,
-  testEnv,
-} from '../support/harness.js'
+import type { ModelEventPublisher } from '../../src/publishing/model-events.publisher.js'
+import { eventually } from '../support/harness.js'
+import { type IndexerFixture, startIndexerFixture } from '../support/indexer-fixture.js'
 import { TcpProxy } from '../support/tcp-proxy.js'
 
-let env: TestEnv
-let connection: AmqpConnection
 let proxy: TcpProxy
 let indexer: ModelIndexer
 let models: ModelEventPublisher
-const direct = createElasticsearchClient({ url: process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200' })
+let direct: Client
 let proxied: ReturnType<typeof createElasticsearchClient>
 
 const user = (id: number, username: string, day: number) => ({
@@ -42,13 +34,10 @@ const user = (id: number, username: string, day: number) => ({
   updated_at: new Date(Date.UTC(2026, 0, day)).toISOString(),
 })
 
+let fixture: IndexerFixture
+
 beforeAll(async () => {
-  env = testEnv('es-outage')
-  await declareTestTopology(env.config.amqp.url, env.topology)
-  connection = new AmqpConnection({ url: env.config.amqp.url, logger: silentLogger })
-  await connection.start()
-  models = new ModelEventPublisher(await ConfirmPublisher.create(connection), env.topology.exchanges.models)
-  const target = new URL(env.config.elasticsearch.url)
+  const target = new URL(loadConfig().elasticsearch.url)
   proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 9200) })
   const port = await proxy.start()
   proxied = createElasticsearchClient({
@@ -56,27 +45,14 @@ beforeAll(async () => {
     maxRetries: 0,
     requestTimeoutMs: 2_000,
   })
-  const base = env.prefix.replace(/\.$/, '')
-  indexer = new ModelIndexer({
-    connection,
-    queue: env.topology.queues.searchIndexer,
-    es: proxied,
-    aliases: { tracks: `${base}-tracks`, users: `${base}-users` },
-    logger: silentLogger,
-    maxWaitMs: 20,
-  })
-  await indexer.start()
+  fixture = await startIndexerFixture('es-outage', { indexerClient: proxied })
+  ;({ indexer, models, es: direct } = fixture)
 })
 
 afterAll(async () => {
-  await indexer.stop()
-  await direct.indices.delete({ index: `${env.prefix.replace(/\.$/, '')}-*`, ignore_unavailable: true })
-  await removeTestTopology(env.config.amqp.url, env.topology)
-  await connection.close()
+  await fixture.stop()
   await proxied.close()
-  await direct.close()
   await proxy.cut()
-  env.cleanup()
 })
 
 async function usernames(): Promise<Map<number, string>> {
@@ -100,7 +76,7 @@ describe('Elasticsearch outage', () => {
     await models.create('User', user(2, 'during', 1))
     await models.save('User', 1, {
       username: ['before', 'renamed'],
-      updated_at: [user(1, '', 1).updated_at, user(1, '', 2).updated_at],
+      updated_at: ['2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z'],
     })
     await new Promise((resolve) => setTimeout(resolve, 1_500))
     expect(indexer.counters.messages).toBe(settled) // nothing acked (or dead-lettered) while down

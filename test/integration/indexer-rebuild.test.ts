@@ -1,31 +1,22 @@
 // A rebuild under concurrent writes: the live indexer keeps applying events while a new index is
 // filled from a snapshot and the old index, searches keep answering throughout, and after the alias
 // swap every document equals the newest state of its record. Then verify against a source.
+import type { Client } from '@elastic/elasticsearch'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { trackDocument } from '../../indexers/documents.js'
 import { indexOfAlias } from '../../indexers/index-store.js'
-import { ModelIndexer } from '../../indexers/model-indexer.js'
+import type { ModelIndexer } from '../../indexers/model-indexer.js'
 import { rebuildIndex, verifyIndex } from '../../indexers/rebuild.js'
 import { applyChange, emptyState } from '../../indexers/record-state.js'
-import { AmqpConnection } from '../../src/amqp/connection.js'
-import { ConfirmPublisher } from '../../src/amqp/publisher.js'
 import { parseModelEvent } from '../../src/contracts/model-events.js'
-import { createElasticsearchClient } from '../../src/elasticsearch/client.js'
 import { silentLogger } from '../../src/logger.js'
-import { ModelEventPublisher } from '../../src/publishing/model-events.publisher.js'
-import {
-  declareTestTopology,
-  eventually,
-  removeTestTopology,
-  type TestEnv,
-  testEnv,
-} from '../support/harness.js'
+import type { ModelEventPublisher } from '../../src/publishing/model-events.publisher.js'
+import { eventually } from '../support/harness.js'
+import { type IndexerFixture, startIndexerFixture } from '../support/indexer-fixture.js'
 
-let env: TestEnv
-let connection: AmqpConnection
 let indexer: ModelIndexer
 let models: ModelEventPublisher
-const es = createElasticsearchClient({ url: process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200' })
+let es: Client
 
 const time = (minute: number) => new Date(Date.UTC(2026, 0, 1) + minute * 60_000).toISOString()
 
@@ -52,32 +43,14 @@ function track(id: number, minute = 0): Record<string, unknown> {
   }
 }
 
+let fixture: IndexerFixture
+
 beforeAll(async () => {
-  env = testEnv('rebuild')
-  await declareTestTopology(env.config.amqp.url, env.topology)
-  connection = new AmqpConnection({ url: env.config.amqp.url, logger: silentLogger })
-  await connection.start()
-  models = new ModelEventPublisher(await ConfirmPublisher.create(connection), env.topology.exchanges.models)
-  const base = env.prefix.replace(/\.$/, '')
-  indexer = new ModelIndexer({
-    connection,
-    queue: env.topology.queues.searchIndexer,
-    es,
-    aliases: { tracks: `${base}-tracks`, users: `${base}-users` },
-    logger: silentLogger,
-    maxWaitMs: 20,
-  })
-  await indexer.start()
+  fixture = await startIndexerFixture('rebuild')
+  ;({ indexer, models, es } = fixture)
 })
 
-afterAll(async () => {
-  await indexer.stop()
-  await es.indices.delete({ index: `${env.prefix.replace(/\.$/, '')}-*`, ignore_unavailable: true })
-  await removeTestTopology(env.config.amqp.url, env.topology)
-  await connection.close()
-  await es.close()
-  env.cleanup()
-})
+afterAll(() => fixture.stop())
 
 async function* each<T>(items: T[]): AsyncGenerator<T> {
   for (const item of items) yield item

@@ -1,32 +1,25 @@
 // The search indexer end to end: ModelBroadcast events through the real broker into the real
 // Elasticsearch, in and out of order, duplicated, partial, destroyed; bad bodies dead-lettered while
 // good ones flow; artists' renames reaching their tracks; private data never searchable.
+import type { Client } from '@elastic/elasticsearch'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ArtistInfo, artistInfo, trackDocument } from '../../indexers/documents.js'
-import { ModelIndexer } from '../../indexers/model-indexer.js'
+import type { ModelIndexer } from '../../indexers/model-indexer.js'
 import { applyChange, emptyState } from '../../indexers/record-state.js'
-import { AmqpConnection } from '../../src/amqp/connection.js'
+import type { AmqpConnection } from '../../src/amqp/connection.js'
 import { DEATH_REASON_HEADER } from '../../src/amqp/consumer.js'
-import { ConfirmPublisher } from '../../src/amqp/publisher.js'
 import { parseModelEvent } from '../../src/contracts/model-events.js'
-import { createElasticsearchClient } from '../../src/elasticsearch/client.js'
-import { silentLogger } from '../../src/logger.js'
-import { ModelEventPublisher } from '../../src/publishing/model-events.publisher.js'
+import type { ModelEventPublisher } from '../../src/publishing/model-events.publisher.js'
 import { fold } from '../../src/text.js'
-import {
-  declareTestTopology,
-  eventually,
-  removeTestTopology,
-  type TestEnv,
-  testEnv,
-} from '../support/harness.js'
+import { eventually, type TestEnv } from '../support/harness.js'
+import { type IndexerFixture, startIndexerFixture } from '../support/indexer-fixture.js'
 
 let env: TestEnv
 let connection: AmqpConnection
 let indexer: ModelIndexer
 let models: ModelEventPublisher
-const es = createElasticsearchClient({ url: process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200' })
+let es: Client
 
 const at = (day: number, hour = 0) => new Date(Date.UTC(2026, 0, day, hour)).toISOString()
 
@@ -74,32 +67,14 @@ function user(id: number, overrides: Record<string, unknown> = {}) {
   }
 }
 
+let fixture: IndexerFixture
+
 beforeAll(async () => {
-  env = testEnv('indexer')
-  await declareTestTopology(env.config.amqp.url, env.topology)
-  connection = new AmqpConnection({ url: env.config.amqp.url, logger: silentLogger })
-  await connection.start()
-  models = new ModelEventPublisher(await ConfirmPublisher.create(connection), env.topology.exchanges.models)
-  const base = env.prefix.replace(/\.$/, '')
-  indexer = new ModelIndexer({
-    connection,
-    queue: env.topology.queues.searchIndexer,
-    es,
-    aliases: { tracks: `${base}-tracks`, users: `${base}-users` },
-    logger: silentLogger,
-    maxWaitMs: 20,
-  })
-  await indexer.start()
+  fixture = await startIndexerFixture('indexer')
+  ;({ env, connection, indexer, models, es } = fixture)
 })
 
-afterAll(async () => {
-  await indexer.stop()
-  await es.indices.delete({ index: `${env.prefix.replace(/\.$/, '')}-*`, ignore_unavailable: true })
-  await removeTestTopology(env.config.amqp.url, env.topology)
-  await connection.close()
-  await es.close()
-  env.cleanup()
-})
+afterAll(() => fixture.stop())
 
 async function doc(alias: 'tracks' | 'users', id: number): Promise<Record<string, unknown> | undefined> {
   const index = alias === 'tracks' ? indexer.aliases.tracks : indexer.aliases.users

@@ -1,38 +1,31 @@
 // The Mothership's read replica (a real PostgreSQL started by `services up`): a save for a record the
 // index has never seen is completed from it, never indexed half-empty; and it feeds a full rebuild.
+import type { Client } from '@elastic/elasticsearch'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ModelIndexer } from '../../indexers/model-indexer.js'
+import type { ModelIndexer } from '../../indexers/model-indexer.js'
 import { rebuildIndex } from '../../indexers/rebuild.js'
 import { ReplicaSource } from '../../indexers/replica-source.js'
-import { AmqpConnection } from '../../src/amqp/connection.js'
-import { ConfirmPublisher } from '../../src/amqp/publisher.js'
-import { createElasticsearchClient } from '../../src/elasticsearch/client.js'
+import { loadConfig } from '../../src/config.js'
 import { silentLogger } from '../../src/logger.js'
-import { ModelEventPublisher } from '../../src/publishing/model-events.publisher.js'
-import {
-  declareTestTopology,
-  eventually,
-  removeTestTopology,
-  type TestEnv,
-  testEnv,
-} from '../support/harness.js'
+import type { ModelEventPublisher } from '../../src/publishing/model-events.publisher.js'
+import { eventually } from '../support/harness.js'
+import { type IndexerFixture, startIndexerFixture } from '../support/indexer-fixture.js'
 
-let env: TestEnv
-let connection: AmqpConnection
 let indexer: ModelIndexer
 let models: ModelEventPublisher
 let replica: ReplicaSource
 let db: pg.Client
-const es = createElasticsearchClient({ url: process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200' })
+let es: Client
 // Ids of this run only: the replica database outlives test runs.
 const base = 1_000_000 + Math.floor(Math.random() * 1_000_000) * 10
 const artistId = base
 const trackIds = [base + 1, base + 2, base + 3]
 
+let fixture: IndexerFixture
+
 beforeAll(async () => {
-  env = testEnv('replica')
-  const url = env.config.replica.url
+  const url = loadConfig().replica.url
   if (!url) throw new Error('REPLICA_URL is empty: these tests need the replica that `services up` starts')
   replica = new ReplicaSource(url)
   await replica.ensureSchema()
@@ -50,34 +43,16 @@ beforeAll(async () => {
       [id, artistId, `Hoppípolla ${i}`, `hoppipolla-${i}`],
     )
   }
-  await declareTestTopology(env.config.amqp.url, env.topology)
-  connection = new AmqpConnection({ url: env.config.amqp.url, logger: silentLogger })
-  await connection.start()
-  models = new ModelEventPublisher(await ConfirmPublisher.create(connection), env.topology.exchanges.models)
-  const prefix = env.prefix.replace(/\.$/, '')
-  indexer = new ModelIndexer({
-    connection,
-    queue: env.topology.queues.searchIndexer,
-    es,
-    aliases: { tracks: `${prefix}-tracks`, users: `${prefix}-users` },
-    logger: silentLogger,
-    replica,
-    maxWaitMs: 20,
-  })
-  await indexer.start()
+  fixture = await startIndexerFixture('replica', { replica })
+  ;({ indexer, models, es } = fixture)
 })
 
 afterAll(async () => {
-  await indexer.stop()
+  await fixture.stop()
   await db.query('DELETE FROM tracks WHERE id = ANY($1::bigint[])', [trackIds])
   await db.query('DELETE FROM users WHERE id = $1', [artistId])
   await db.end()
   await replica.close()
-  await es.indices.delete({ index: `${env.prefix.replace(/\.$/, '')}-*`, ignore_unavailable: true })
-  await removeTestTopology(env.config.amqp.url, env.topology)
-  await connection.close()
-  await es.close()
-  env.cleanup()
 })
 
 async function doc(alias: string, id: number): Promise<Record<string, unknown> | undefined> {
