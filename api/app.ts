@@ -5,6 +5,7 @@ import type { Logger } from '../src/logger.js'
 import type { Metrics } from '../src/metrics.js'
 import { errorBody, handleError } from './errors.js'
 import { healthRoutes, type ReadinessCheck } from './health.routes.js'
+import { openApiRoutes } from './openapi.js'
 import { type SearchRoutesOptions, searchRoutes } from './search.routes.js'
 
 export interface AppDeps {
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps): Hono {
   }
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
   app.route('/', healthRoutes({ checks: deps.readiness }))
+  app.route('/', openApiRoutes())
   if (deps.search) app.route('/', searchRoutes(deps.search))
   return app
 }

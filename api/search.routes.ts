@@ -47,7 +47,7 @@ const common = {
   cursor: z.string().max(2_000).optional(),
 }
 
-const trackParams = z.object({
+export const trackParams = z.object({
   ...common,
   genre: z.string().max(100).optional(),
   tag: z.string().max(100).optional(),
@@ -59,7 +59,7 @@ const trackParams = z.object({
   sort: z.enum(['relevance', 'recent', 'popular']).default('relevance'),
 })
 
-const userParams = z.object({
+export const userParams = z.object({
   ...common,
   country_code: z
     .string()
@@ -67,6 +67,9 @@ const userParams = z.object({
     .optional(),
   verified: z.enum(['true', 'false']).optional(),
 })
+
+/** GET /v1/search and /v1/search/suggest. */
+export const combinedParams = z.object({ q: common.q, limit: common.limit.default(5) })
 
 function parse<T extends z.ZodTypeAny>(schema: T, query: Record<string, string>): z.output<T> {
   const result = schema.safeParse(query)
@@ -180,7 +183,7 @@ export function searchRoutes(options: SearchRoutesOptions): Hono {
     })
   })
   app.get('/v1/search', async (c) => {
-    const p = parse(z.object({ q: common.q, limit: common.limit.default(5) }), c.req.query())
+    const p = parse(combinedParams, c.req.query())
     const q = normalizeQuery(p.q)
     const [tracksResult, usersResult] = await run(() =>
       Promise.all([
@@ -209,7 +212,7 @@ export function searchRoutes(options: SearchRoutesOptions): Hono {
   // As-you-type: completion suggesters. Only visible documents carry a `suggest` field (documents.ts),
   // so private, unfinished and destroyed records cannot be suggested.
   app.get('/v1/search/suggest', async (c) => {
-    const p = parse(z.object({ q: common.q, limit: common.limit.default(5) }), c.req.query())
+    const p = parse(combinedParams, c.req.query())
     const prefix = normalizeQuery(p.q).slice(0, 50)
     if (!prefix) return c.json({ tracks: [], users: [] })
     const suggest = (index: string, fields: string[]) =>

@@ -91,6 +91,22 @@ describe('health endpoints', () => {
     )
   })
 
+  it('GET /openapi.json documents the search parameters from the schemas that validate them', async () => {
+    const app = createApp({ logger: silentLogger, readiness: {} })
+    const res = await app.request('/openapi.json')
+    expect(res.status).toBe(200)
+    const doc = (await res.json()) as {
+      openapi: string
+      paths: Record<string, { get: { parameters?: { name: string; schema: { maximum?: number } }[] } }>
+    }
+    expect(doc.openapi).toBe('3.1.0')
+    const params = doc.paths['/v1/search/tracks']!.get.parameters!
+    expect(params.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['q', 'limit', 'cursor', 'genre', 'sort']),
+    )
+    expect(params.find((p) => p.name === 'limit')?.schema.maximum).toBe(50)
+  })
+
   it('an unknown route is a JSON 404, not an HTML page', async () => {
     const app = createApp({ logger: silentLogger, readiness: {} })
     const res = await app.request('/nope')
