@@ -47,7 +47,8 @@ export class AmqpConnection {
    * failure rejects instead (for `doctor` and readiness probes, which must answer rather than wait).
    */
   start(options: { failFast?: boolean } = {}): Promise<void> {
-    if (options.failFast) return this.connectOnce().then(() => undefined)
+    // Fail fast: one attempt that keeps the connection (and later reconnects like any other), or rejects.
+    if (options.failFast) return this.connectWithSetups({ retry: false })
     this.started ??= new Promise<void>((resolve) => {
       this.waiters.push(() => resolve())
       this.scheduleConnect(0)
@@ -102,22 +103,25 @@ export class AmqpConnection {
     this.reconnectTimer = setTimeout(() => void this.connectWithSetups(), delayMs)
   }
 
-  private async connectWithSetups(): Promise<void> {
+  /** Connects and runs the setups; on failure retries later, or with `retry: false` rejects. */
+  private async connectWithSetups(options: { retry: boolean } = { retry: true }): Promise<void> {
     if (this.closing) return
+    const failed = (err: unknown) => {
+      if (!options.retry) throw err
+      this.retryLater(err)
+    }
     let model: ChannelModel
     try {
       model = await this.connectOnce()
     } catch (err) {
-      this.retryLater(err)
-      return
+      return failed(err)
     }
     try {
       for (const setup of this.setups) await setup(model)
     } catch (err) {
       // A setup that fails (a channel error while declaring) leaves the connection half-usable: start over.
       await model.close().catch(() => undefined)
-      this.retryLater(err)
-      return
+      return failed(err)
     }
     if (this.closing) {
       await model.close().catch(() => undefined)

@@ -2,8 +2,15 @@
 // versions; a bad configuration stops a command with a message naming the variable.
 import { execFile, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
+import amqp from 'amqplib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually, removeTestTopology, type TestEnv, testEnv } from '../support/harness.js'
+import {
+  declareTestTopology,
+  eventually,
+  removeTestTopology,
+  type TestEnv,
+  testEnv,
+} from '../support/harness.js'
 
 const exec = promisify(execFile)
 let env: TestEnv
@@ -96,6 +103,28 @@ describe('search-stats command line', () => {
     expect(Object.keys(ready.checks).sort()).toEqual(['broker', 'clickhouse', 'elasticsearch'])
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
+  })
+
+  it('publish stats sends generated events through the broker, confirmed, in messages of the size asked', async () => {
+    await declareTestTopology(env.config.amqp.url, env.topology)
+    const result = await cli(['publish', 'stats', '--generate', '30', '--per-message', '10'], {
+      AMQP_PREFIX: env.prefix,
+    })
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^published 30 events/m)
+    const connection = await amqp.connect(env.config.amqp.url)
+    const channel = await connection.createChannel()
+    const { messageCount } = await channel.checkQueue(env.topology.queues.statsWriter.name)
+    await connection.close()
+    expect(messageCount).toBe(3)
+  })
+
+  it('publish stats says what to do when the broker cannot be reached', async () => {
+    const result = await cli(['publish', 'stats', '--generate', '5'], {
+      AMQP_URL: 'amqp://guest:guest@127.0.0.1:1',
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('cannot reach RabbitMQ')
   })
 
   it('every command has --help', async () => {
