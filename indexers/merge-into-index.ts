@@ -27,6 +27,8 @@ export interface MergeResult {
   rejected: Map<number, string>
   /** Artists whose copied fields (username, permalink, verified) changed: their tracks need them. */
   changedArtists: Map<number, ArtistInfo | undefined>
+  /** Every incoming record's state as the index now holds it (callers need not read it back). */
+  states: Map<number, RecordState>
 }
 
 /** Throws when Elasticsearch is unreachable or asks to retry (429, 5xx): the caller retries it all. */
@@ -35,7 +37,13 @@ export async function mergeIntoIndex(
   model: ModelClass,
   incoming: Map<number, RecordState>,
 ): Promise<MergeResult> {
-  const result: MergeResult = { written: 0, conflicts: 0, rejected: new Map(), changedArtists: new Map() }
+  const result: MergeResult = {
+    written: 0,
+    conflicts: 0,
+    rejected: new Map(),
+    changedArtists: new Map(),
+    states: new Map(),
+  }
   let pending = incoming
   for (let round = 0; pending.size > 0; round++) {
     if (round === MAX_CONFLICT_ROUNDS) throw new Error(`${pending.size} ${model} writes kept conflicting`)
@@ -44,6 +52,7 @@ export async function mergeIntoIndex(
     for (const [id, state] of pending) {
       const before = stored.get(id)?.state
       const after = before ? joinStates(before, state) : state
+      result.states.set(id, after)
       if (before && JSON.stringify(after) === JSON.stringify(before)) continue // nothing new
       merged.set(id, after)
       if (model === 'User') {

@@ -16,9 +16,9 @@ import type { ConsumerQueue } from '../src/contracts/topology.js'
 import type { Logger } from '../src/logger.js'
 import { fold } from '../src/text.js'
 import type { ArtistInfo } from './documents.js'
-import { ensureIndex, readStates } from './index-store.js'
+import { ensureIndex } from './index-store.js'
 import { trackIndex, userIndex } from './mappings.js'
-import { mergeIntoIndex } from './merge-into-index.js'
+import { type MergeResult, mergeIntoIndex } from './merge-into-index.js'
 import { joinStates, type RecordState, stateOfChange } from './record-state.js'
 import type { ReplicaSource } from './replica-source.js'
 
@@ -42,6 +42,9 @@ interface Item {
 }
 
 const MAX_CONFLICT_ROUNDS = 5
+
+/** What a merge leaves behind in the main index. */
+type Merged = Pick<MergeResult, 'changedArtists' | 'states'>
 /** `<alias><suffix>` points at the index a rebuild is filling; live batches are merged into it too. */
 export const REBUILD_SUFFIX = '-next'
 /** How long the indexer trusts its last look at the rebuild aliases (rebuild.ts waits longer). */
@@ -120,34 +123,25 @@ export class ModelIndexer {
   private async write(items: Item[]): Promise<void> {
     // Users first, so tracks copy their artist's newest fields. During a rebuild (rebuild.ts) the
     // alias `<alias>-next` exists and every batch is merged into the new index too.
-    const changedArtists = await this.merge('User', items)
-    for (const [id, info] of await this.complete('User', items)) changedArtists.set(id, info)
-    await this.merge('Track', items)
-    await this.complete('Track', items)
+    const users = await this.merge('User', items)
+    const completedUsers = await this.complete('User', users.states)
+    const changedArtists = new Map([...users.changedArtists, ...completedUsers.changedArtists])
+    const tracks = await this.merge('Track', items)
+    await this.complete('Track', tracks.states)
     if (changedArtists.size > 0) await this.propagateArtists(changedArtists)
   }
 
   /**
-   * Records this batch saved that the index still knows only from saves (no create yet): their whole
+   * Records of this batch that the index still knows only from saves (no create yet): their whole
    * record comes from the replica, merged like a create with the replica's updated_at. Without a
    * replica they wait, invisible, for their create event.
    */
-  private async complete(model: ModelClass, items: Item[]): Promise<Map<number, ArtistInfo | undefined>> {
+  private async complete(model: ModelClass, states: Map<number, RecordState>): Promise<Merged> {
     const replica = this.options.replica
-    if (!replica) return new Map()
-    const saved = [
-      ...new Set(
-        items.filter((i) => i.change.model === model && i.change.action === 'save').map((i) => i.change.id),
-      ),
-    ]
-    if (saved.length === 0) return new Map()
-    const alias = model === 'User' ? this.aliases.users : this.aliases.tracks
-    const stored = await readStates(this.options.es, alias, model, saved)
-    const pending = saved.filter((id) => {
-      const state = stored.get(id)?.state
-      return state && state.createdVersion === null && state.destroyedVersion === null
-    })
-    if (pending.length === 0) return new Map()
+    const pending = [...states.values()]
+      .filter((state) => state.createdVersion === null && state.destroyedVersion === null)
+      .map((state) => state.id)
+    if (!replica || pending.length === 0) return { changedArtists: new Map(), states: new Map() }
     const completions: Item[] = []
     for (const record of await replica.fetch(model, pending)) {
       const parsed = parseModelEvent(`create.${model}`, JSON.stringify(record))
@@ -162,9 +156,10 @@ export class ModelIndexer {
     return this.merge(model, completions)
   }
 
-  private async merge(model: ModelClass, items: Item[]): Promise<Map<number, ArtistInfo | undefined>> {
+  /** Merges the items' events into the index (and a rebuild's new index); returns the main index's view. */
+  private async merge(model: ModelClass, items: Item[]): Promise<Merged> {
     const mine = items.filter((item) => item.change.model === model)
-    if (mine.length === 0) return new Map()
+    if (mine.length === 0) return { changedArtists: new Map(), states: new Map() }
     const incoming = new Map<number, RecordState>()
     for (const item of mine) {
       const state = stateOfChange(item.change)
@@ -178,7 +173,7 @@ export class ModelIndexer {
       const usersIndex = (await this.rebuilding(nextUsers)) ? nextUsers : this.aliases.users
       targets.push({ index: `${alias}${REBUILD_SUFFIX}`, usersIndex })
     }
-    let changedArtists = new Map<number, ArtistInfo | undefined>()
+    let main: Merged = { changedArtists: new Map(), states: new Map() }
     for (const [i, target] of targets.entries()) {
       const result = await mergeIntoIndex(
         { es: this.options.es, ...target, requireAlias: true },
@@ -193,9 +188,9 @@ export class ModelIndexer {
             item.outcome = deadLetter(`Elasticsearch refused the document: ${reason}`)
         }
       }
-      if (i === 0) changedArtists = result.changedArtists
+      if (i === 0) main = result
     }
-    return changedArtists
+    return main
   }
 
   private readonly rebuildSeen = new Map<string, { exists: boolean; at: number }>()
