@@ -1,29 +1,13 @@
 // search-stats index rebuild|verify: the operators' jobs for the search indexes.
-import { createReadStream } from 'node:fs'
-import { createInterface } from 'node:readline'
 import { Command } from 'commander'
 import { action, commandContext } from '../src/cli/context.js'
 import type { ModelClass } from '../src/contracts/model-events.js'
 import { createElasticsearchClient } from '../src/elasticsearch/client.js'
+import { readJsonRecords } from '../src/json-records.js'
 import { rebuildIndex, verifyIndex } from './rebuild.js'
 import { ReplicaSource } from './replica-source.js'
 
 const MODELS: Record<string, ModelClass> = { tracks: 'Track', users: 'User' }
-
-/** Records of an NDJSON snapshot (one record's attributes per line). */
-async function* ndjson(file: string): AsyncGenerator<unknown> {
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY })
-  let n = 0
-  for await (const line of lines) {
-    n++
-    if (!line.trim()) continue
-    try {
-      yield JSON.parse(line)
-    } catch (err) {
-      throw new Error(`${file}:${n}: not JSON (${(err as Error).message})`)
-    }
-  }
-}
 
 /** `replica` reads the Mothership's read replica (REPLICA_URL); anything else is an NDJSON file. */
 function source(
@@ -31,7 +15,7 @@ function source(
   model: ModelClass,
   replicaUrl: string | undefined,
 ): { records: AsyncIterable<unknown>; close(): Promise<void> } {
-  if (name !== 'replica') return { records: ndjson(name), close: async () => undefined }
+  if (name !== 'replica') return { records: readJsonRecords(name), close: async () => undefined }
   if (!replicaUrl)
     throw new Error('REPLICA_URL is empty: set it to the replica, or give an NDJSON snapshot file')
   const replica = new ReplicaSource(replicaUrl)

@@ -1,13 +1,12 @@
 // search-stats publish stats ...: publish stats events from a file or from the synthetic workload,
 // confirmed by the broker. For tests, demos and benchmarks.
-import { createReadStream } from 'node:fs'
-import { createInterface } from 'node:readline'
 import { Command } from 'commander'
 import { AmqpConnection } from '../amqp/connection.js'
 import { ConfirmPublisher } from '../amqp/publisher.js'
 import { declareExchanges } from '../amqp/topology.js'
 import type { StatsEventInput } from '../contracts/stats-events.js'
 import { topology } from '../contracts/topology.js'
+import { readJsonRecords } from '../json-records.js'
 import { StatsEventPublisher } from '../publishing/stats-events.publisher.js'
 import { limit, statsWorkload } from '../workload/stats-workload.js'
 import { action, commandContext } from './context.js'
@@ -17,28 +16,6 @@ const positiveInt = (name: string) => (value: string) => {
   if (!Number.isInteger(n) || n <= 0)
     throw new Error(`${name} must be a positive whole number, got "${value}"`)
   return n
-}
-
-/** Reads a JSON array, or one JSON event per line (NDJSON), from a file or stdin ('-'). */
-async function* readEvents(file: string): AsyncGenerator<StatsEventInput> {
-  const input = file === '-' ? process.stdin : createReadStream(file)
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
-  let buffered = ''
-  let lineNo = 0
-  for await (const line of lines) {
-    lineNo++
-    if (buffered || line.trimStart().startsWith('[')) {
-      buffered += `${line}\n`
-      continue
-    }
-    if (!line.trim()) continue
-    try {
-      yield JSON.parse(line) as StatsEventInput
-    } catch (err) {
-      throw new Error(`${file}:${lineNo}: not JSON (${(err as Error).message})`)
-    }
-  }
-  if (buffered) for (const event of JSON.parse(buffered) as StatsEventInput[]) yield event
 }
 
 export interface DirectWriteOptions {
@@ -151,7 +128,7 @@ export function publishCommand(
               published = await publisher.publishAll(events, { perMessage: opts.perMessage, onProgress })
             } else {
               const events: StatsEventInput[] = []
-              for await (const event of readEvents(opts.file!)) events.push(event)
+              for await (const event of readJsonRecords(opts.file!)) events.push(event as StatsEventInput)
               published = await publisher.publishAll(events, { perMessage: opts.perMessage, onProgress })
             }
             const seconds = (Date.now() - started) / 1000
