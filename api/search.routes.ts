@@ -227,11 +227,11 @@ export function searchRoutes(options: SearchRoutesOptions): Hono {
         suggest(aliases.users, ['id', 'username', 'permalink']),
       ]),
     )
-    const options_ = (result: typeof tracksResult) =>
+    const suggestions = (result: typeof tracksResult) =>
       ((result.suggest?.s?.[0]?.options ?? []) as { _source?: Record<string, unknown> }[]).map(
         (o) => o._source,
       )
-    return c.json({ tracks: options_(tracksResult), users: options_(usersResult) })
+    return c.json({ tracks: suggestions(tracksResult), users: suggestions(usersResult) })
   })
   return app
 }

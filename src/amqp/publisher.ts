@@ -36,8 +36,10 @@ export class ConfirmPublisher {
     const { connectTimeoutMs = 10_000, ...publishOptions } = options
     const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body))
     const channel = await this.ready(connectTimeoutMs)
+    // publish()'s return value (false when the socket buffer is full) is not needed: callers that await
+    // each confirm, or bound their confirms in flight, already pace themselves to the broker.
     await new Promise<void>((resolve, reject) => {
-      const flushed = channel.publish(
+      channel.publish(
         exchange,
         routingKey,
         content,
@@ -50,9 +52,6 @@ export class ConfirmPublisher {
         (err) =>
           err ? reject(new BrokerUnavailableError(`broker did not confirm: ${String(err)}`)) : resolve(),
       )
-      // Backpressure: the socket buffer is full; the confirm still arrives, but further publishes should
-      // wait for 'drain'. Callers awaiting each publish get that for free.
-      void flushed
     })
   }
 
