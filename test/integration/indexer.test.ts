@@ -14,6 +14,7 @@ import type { ModelEventPublisher } from '../../src/publishing/model-events.publ
 import { fold } from '../../src/text.js'
 import { eventually, type TestEnv } from '../support/harness.js'
 import { type IndexerFixture, startIndexerFixture } from '../support/indexer-fixture.js'
+import { day, trackRecord, userRecord } from '../support/records.js'
 
 let env: TestEnv
 let connection: AmqpConnection
@@ -21,51 +22,9 @@ let indexer: ModelIndexer
 let models: ModelEventPublisher
 let es: Client
 
-const at = (day: number, hour = 0) => new Date(Date.UTC(2026, 0, day, hour)).toISOString()
-
-function track(id: number, overrides: Record<string, unknown> = {}) {
-  return {
-    id,
-    user_id: 500,
-    title: `Track ${id}`,
-    permalink: `track-${id}`,
-    description: 'A song',
-    genre: 'Electronic',
-    tag_list: 'synth "dream pop"',
-    duration: 200_000,
-    sharing: 'public',
-    state: 'finished',
-    streamable: true,
-    downloadable: false,
-    license: 'all-rights-reserved',
-    label_name: null,
-    release_date: null,
-    bpm: 120,
-    created_at: at(1),
-    updated_at: at(1),
-    ...overrides,
-  }
-}
-
-function user(id: number, overrides: Record<string, unknown> = {}) {
-  return {
-    id,
-    username: `artist${id}`,
-    permalink: `artist-${id}`,
-    full_name: null,
-    description: null,
-    city: 'Berlin',
-    country_code: 'DE',
-    avatar_url: null,
-    followers_count: 10,
-    followings_count: 1,
-    track_count: 1,
-    verified: false,
-    created_at: at(1),
-    updated_at: at(1),
-    ...overrides,
-  }
-}
+const at = day
+const track = trackRecord
+const user = userRecord
 
 let fixture: IndexerFixture
 

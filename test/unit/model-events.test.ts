@@ -1,25 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import { parseModelEvent } from '../../src/contracts/model-events.js'
+import { trackRecord } from '../support/records.js'
 
-const track = {
-  id: 7,
-  user_id: 3,
-  title: 'Midnight City',
-  permalink: 'midnight-city',
-  description: null,
-  genre: 'Electronic',
-  tag_list: 'synth "dream pop"',
-  duration: 243_000,
-  sharing: 'public',
-  state: 'finished',
-  streamable: true,
-  downloadable: false,
-  license: 'all-rights-reserved',
-  label_name: null,
-  release_date: null,
-  bpm: 105,
-  created_at: '2026-01-01T10:00:00Z',
-  updated_at: '2026-01-02T10:00:00Z',
+const track: Record<string, unknown> = {
+  ...trackRecord(7, {
+    user_id: 3,
+    title: 'Midnight City',
+    permalink: 'midnight-city',
+    description: null,
+    duration: 243_000,
+    bpm: 105,
+    created_at: '2026-01-01T10:00:00Z',
+    updated_at: '2026-01-02T10:00:00Z',
+  }),
   some_future_attribute: 'ignored',
 }
 
@@ -32,7 +25,7 @@ describe('parseModelEvent', () => {
       model: 'Track',
       action: 'create',
       id: 7,
-      version: Date.parse(track.updated_at),
+      version: Date.parse(String(track.updated_at)),
     })
     expect(parsed.change.fields.title).toBe('Midnight City')
     expect(parsed.change.fields).not.toHaveProperty('some_future_attribute')
