@@ -3,4 +3,13 @@ export const TABLES = {
   schemaMigrations: 'schema_migrations',
   /** The raw log of stats events (migration 0001). */
   statsEvents: 'stats_events',
+  /** Counts and listener states per artist and track in UTC buckets of 15 min to 1 day (0002). */
+  rollup: 'stats_rollup',
+  rollupView: 'stats_rollup_mv',
+  /** Plays per country, city, source and referrer in UTC hours, days and months (0002). */
+  rollupTop: 'stats_rollup_top',
+  rollupTopView: 'stats_rollup_top_mv',
+  /** track id -> owner id, for authorizing reads by track (0002). */
+  trackOwners: 'stats_track_owners',
+  trackOwnersView: 'stats_track_owners_mv',
 } as const

@@ -1,0 +1,144 @@
+// Time zones and calendars: local dates to instants, calendar buckets in a zone (daylight saving
+// included), and the comparison periods. Instants are epoch milliseconds throughout.
+import { DateTime, IANAZone } from 'luxon'
+
+export const INTERVALS = ['hour', 'day', 'week', 'month'] as const
+export type Interval = (typeof INTERVALS)[number]
+
+export class CalendarError extends Error {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export function isValidZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone)
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
+/** An instant must carry its offset (`Z` or `+hh:mm`): a bare local time would be ambiguous. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
+
+/** `YYYY-MM-DD` (midnight in `zone`) or an ISO-8601 instant with its offset. */
+export function parseBound(value: string, zone: string, param: string): number {
+  if (DATE_ONLY.test(value)) {
+    const local = DateTime.fromISO(value, { zone })
+    if (!local.isValid) throw new CalendarError(param, `${param} is not a calendar date: ${value}`)
+    return local.toMillis()
+  }
+  if (INSTANT.test(value)) {
+    const instant = DateTime.fromISO(value, { setZone: true })
+    if (!instant.isValid) throw new CalendarError(param, `${param} is not a valid instant: ${value}`)
+    return instant.toMillis()
+  }
+  throw new CalendarError(param, `${param} must be a date (YYYY-MM-DD) or an ISO-8601 instant with an offset`)
+}
+
+export interface Bucket {
+  /** The calendar bucket's start, ISO-8601 with the zone's offset. */
+  label: string
+  /** The part of the bucket inside the range: [start, end). */
+  start: number
+  end: number
+}
+
+function startOf(ms: number, interval: Interval, zone: string): DateTime {
+  const local = DateTime.fromMillis(ms, { zone })
+  return interval === 'week' ? local.startOf('week') : local.startOf(interval)
+}
+
+/** The zone's calendar buckets that meet [from, to), each clipped to the range. */
+export function calendarBuckets(from: number, to: number, interval: Interval, zone: string): Bucket[] {
+  const buckets: Bucket[] = []
+  let bucket = startOf(from, interval, zone)
+  while (bucket.toMillis() < to) {
+    const next = nextBucket(bucket, interval)
+    buckets.push({
+      label: isoWithOffset(bucket),
+      start: Math.max(bucket.toMillis(), from),
+      end: Math.min(next.toMillis(), to),
+    })
+    bucket = next
+  }
+  return buckets
+}
+
+/** How many buckets calendarBuckets would return, without building them (for guardrails). */
+export function countBuckets(from: number, to: number, interval: Interval, zone: string): number {
+  if (interval === 'hour') {
+    const estimate = Math.ceil((to - from) / 3_600_000) + 1
+    return estimate > 10_000 ? estimate : calendarBuckets(from, to, interval, zone).length
+  }
+  const first = startOf(from, interval, zone)
+  const last = startOf(to - 1, interval, zone)
+  const unit = interval === 'week' ? 'weeks' : interval === 'day' ? 'days' : 'months'
+  return Math.round(last.diff(first, unit).as(unit)) + 1
+}
+
+function nextBucket(bucket: DateTime, interval: Interval): DateTime {
+  // Hours are the instants where the local clock shows a whole hour (a 25-hour day has 25 of them; after
+  // a half-hour shift, as on Lord Howe Island, they move by half an hour). Every offset is a multiple of
+  // 15 minutes today, so stepping by quarter hours finds the next one (a historical offset in seconds
+  // falls back to a plain hour).
+  if (interval === 'hour') {
+    for (let step = 1; step <= 8; step++) {
+      const next = DateTime.fromMillis(bucket.toMillis() + step * 15 * 60_000, { zone: bucket.zone })
+      if (next.minute === 0 && next.second === 0) return next
+    }
+    return DateTime.fromMillis(bucket.toMillis() + 3_600_000, { zone: bucket.zone })
+  }
+  if (interval === 'week') return bucket.plus({ weeks: 1 }).startOf('week')
+  return bucket.plus({ [`${interval}s`]: 1 }).startOf(interval)
+}
+
+export function isoWithOffset(value: DateTime): string {
+  return value.toISO({ suppressMilliseconds: true }) ?? value.toUTC().toISO() ?? ''
+}
+
+export function formatInstant(ms: number, zone: string): string {
+  return isoWithOffset(DateTime.fromMillis(ms, { zone }))
+}
+
+/** The period of equal length just before [from, to). */
+export function previousPeriod(from: number, to: number): { start: number; end: number } {
+  return { start: from - (to - from), end: from }
+}
+
+/** The same dates a year earlier in the zone's calendar. */
+export function yearBefore(from: number, to: number, zone: string): { start: number; end: number } {
+  const shift = (ms: number) => DateTime.fromMillis(ms, { zone }).minus({ years: 1 }).toMillis()
+  return { start: shift(from), end: shift(to) }
+}
+
+export const PRESETS = ['24h', '7d', '30d', '12m', 'all'] as const
+export type Preset = (typeof PRESETS)[number]
+
+/**
+ * A preset range ending now. `24h` is the last 24 hours to the minute; `7d` and `30d` are whole local
+ * days ending with today; `12m` the last twelve months ending with today; `all` starts at `allFrom`.
+ */
+export function presetRange(
+  preset: Preset,
+  now: number,
+  zone: string,
+  allFrom: number,
+): { from: number; to: number } {
+  const endOfToday = DateTime.fromMillis(now, { zone }).startOf('day').plus({ days: 1 })
+  switch (preset) {
+    case '24h': {
+      const to = Math.ceil(now / 60_000) * 60_000
+      return { from: to - 86_400_000, to }
+    }
+    case '7d':
+      return { from: endOfToday.minus({ days: 7 }).toMillis(), to: endOfToday.toMillis() }
+    case '30d':
+      return { from: endOfToday.minus({ days: 30 }).toMillis(), to: endOfToday.toMillis() }
+    case '12m':
+      return { from: endOfToday.minus({ months: 12 }).toMillis(), to: endOfToday.toMillis() }
+    case 'all':
+      return { from: Math.min(allFrom, endOfToday.minus({ days: 1 }).toMillis()), to: endOfToday.toMillis() }
+  }
+}

@@ -1,0 +1,82 @@
+// Covering a time range exactly with rollup buckets: the coarsest buckets that fit, finer ones toward
+// the edges, and the raw log for whatever no bucket fits (a range edge that is not on a 15-minute
+// mark). Pure functions; the SQL is built from their output in stats-reader.ts.
+import { DateTime } from 'luxon'
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
+
+/** stats_rollup's bucket sizes, coarsest first; each divides the next coarser one. */
+export const COUNT_SPANS_MINUTES = [1440, 720, 360, 180, 60, 15] as const
+export type CountSpan = (typeof COUNT_SPANS_MINUTES)[number]
+
+/** stats_rollup_top's buckets: UTC calendar months, days and hours. */
+export type TopSpan = 'month' | 'day' | 'hour'
+
+export interface TierBucket<S> {
+  span: S
+  start: number
+}
+
+export interface RawPiece {
+  start: number
+  end: number
+}
+
+export interface Cover<S> {
+  buckets: TierBucket<S>[]
+  raw: RawPiece[]
+}
+
+/** [start, end) as stats_rollup buckets (each aligned to its own size in UTC) and raw pieces. */
+export function coverWithCountSpans(start: number, end: number): Cover<CountSpan> {
+  const cover: Cover<CountSpan> = { buckets: [], raw: [] }
+  let at = start
+  while (at < end) {
+    const span = COUNT_SPANS_MINUTES.find(
+      (minutes) => at % (minutes * MINUTE) === 0 && at + minutes * MINUTE <= end,
+    )
+    if (span) {
+      cover.buckets.push({ span, start: at })
+      at += span * MINUTE
+    } else {
+      const next = Math.min(end, (Math.floor(at / (15 * MINUTE)) + 1) * 15 * MINUTE)
+      addRaw(cover.raw, at, next)
+      at = next
+    }
+  }
+  return cover
+}
+
+/** [start, end) as stats_rollup_top buckets (UTC months, days, hours) and raw pieces. */
+export function coverWithTopSpans(start: number, end: number): Cover<TopSpan> {
+  const cover: Cover<TopSpan> = { buckets: [], raw: [] }
+  let at = start
+  while (at < end) {
+    const nextMonth =
+      at % DAY === 0 ? DateTime.fromMillis(at, { zone: 'UTC' }).plus({ months: 1 }).toMillis() : 0
+    const monthStart = at % DAY === 0 && DateTime.fromMillis(at, { zone: 'UTC' }).day === 1
+    if (monthStart && nextMonth <= end) {
+      cover.buckets.push({ span: 'month', start: at })
+      at = nextMonth
+    } else if (at % DAY === 0 && at + DAY <= end) {
+      cover.buckets.push({ span: 'day', start: at })
+      at += DAY
+    } else if (at % HOUR === 0 && at + HOUR <= end) {
+      cover.buckets.push({ span: 'hour', start: at })
+      at += HOUR
+    } else {
+      const next = Math.min(end, (Math.floor(at / HOUR) + 1) * HOUR)
+      addRaw(cover.raw, at, next)
+      at = next
+    }
+  }
+  return cover
+}
+
+function addRaw(raw: RawPiece[], start: number, end: number): void {
+  const last = raw.at(-1)
+  if (last && last.end === start) last.end = end
+  else raw.push({ start, end })
+}

@@ -1,0 +1,317 @@
+// Reads stats for any set of time ranges: each range is covered by rollup buckets and raw-log pieces
+// (range-cover.ts), all ranges of one answer go to ClickHouse as one query, the listener states are
+// merged and finalized once per range. `source: 'raw'` answers the same questions by scanning the raw
+// log, with the same unique function: the planner's answers must equal those (tests and the benchmark
+// compare them).
+//
+// Every value placed in the SQL text is a number this module computed (bucket keys, epoch times),
+// checked to be a safe integer; ids and limits travel as query parameters.
+import type { ClickHouseClient } from '../src/clickhouse/client.js'
+import type { Interval } from './calendar.js'
+import {
+  type CountSpan,
+  type Cover,
+  coverWithCountSpans,
+  coverWithTopSpans,
+  type TopSpan,
+} from './range-cover.js'
+import { TABLES } from './tables.js'
+
+export const COUNT_METRICS = ['plays', 'listeners', 'likes', 'reposts', 'comments', 'downloads'] as const
+export type CountMetric = (typeof COUNT_METRICS)[number]
+export type Totals = Record<CountMetric, number>
+
+export const TOP_DIMENSIONS = ['country', 'city', 'source', 'referrer'] as const
+export type TopDimension = (typeof TOP_DIMENSIONS)[number]
+
+export interface Scope {
+  ownerId: number
+  /** Absent: all of the artist's tracks. */
+  trackId?: number
+}
+
+export interface TimeRange {
+  start: number
+  end: number
+}
+
+export type Source = 'rollups' | 'raw'
+
+export interface TopRow {
+  value: string
+  plays: number
+}
+
+export interface TrackTotals extends Totals {
+  track_id: number
+}
+
+const LISTENER_STATE = `uniqHLL12StateIf(listener, type = 'play' AND listener != '')`
+const LISTENER_COUNT = `uniqHLL12If(listener, type = 'play' AND listener != '')`
+const RAW_COUNTS = `toUInt64(countIf(type = 'play')) AS plays, toUInt64(countIf(type = 'like')) AS likes,
+  toUInt64(countIf(type = 'repost')) AS reposts, toUInt64(countIf(type = 'comment')) AS comments,
+  toUInt64(countIf(type = 'download')) AS downloads`
+const SUMMED_COUNTS = `toUInt64(sum(plays)) AS plays, toUInt64(sum(likes)) AS likes, toUInt64(sum(reposts)) AS reposts,
+  toUInt64(sum(comments)) AS comments, toUInt64(sum(downloads)) AS downloads`
+const KEY_SHIFT = 4_294_967_296
+
+export class StatsReader {
+  constructor(private readonly client: ClickHouseClient) {}
+
+  /** Totals for each range (in the same order); a range with no events gives zeros. */
+  async totals(scope: Scope, ranges: TimeRange[], source: Source = 'rollups'): Promise<Totals[]> {
+    const live = ranges
+      .map((range, i) => ({ ...range, index: i + 1 }))
+      .filter((range) => range.start < range.end)
+    const parts: string[] = []
+    const params: Record<string, unknown> = scopeParams(scope)
+    if (source === 'raw') {
+      parts.push(rawCountsPart(scope, live))
+    } else {
+      const keys: number[] = []
+      const indexes: number[] = []
+      const spans = new Map<CountSpan, number[]>()
+      const raw: (TimeRange & { index: number })[] = []
+      for (const range of live) {
+        const cover = coverWithCountSpans(range.start, range.end)
+        for (const bucket of cover.buckets) {
+          keys.push(bucket.span * KEY_SHIFT + bucket.start / 1000)
+          indexes.push(range.index)
+          spans.set(bucket.span, [...(spans.get(bucket.span) ?? []), bucket.start / 1000])
+        }
+        for (const piece of cover.raw) raw.push({ ...piece, index: range.index })
+      }
+      if (keys.length > 0) {
+        params.keys = keys
+        params.indexes = indexes
+        const bySpan = [...spans].map(
+          ([span, starts]) => `(span_minutes = ${int(span)} AND bucket IN (${ints(starts)}))`,
+        )
+        parts.push(`SELECT transform(toUInt64(span_minutes) * ${KEY_SHIFT} + toUInt32(bucket),
+            {keys:Array(UInt64)}, {indexes:Array(UInt32)}, 0) AS idx,
+            plays, likes, reposts, comments, downloads, listeners
+          FROM ${TABLES.rollup}
+          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND (${bySpan.join(' OR ')})`)
+      }
+      if (raw.length > 0) parts.push(rawCountsPart(scope, raw))
+    }
+    const empty = ranges.map(() => zeroTotals())
+    if (parts.length === 0) return empty
+    const rows = await this.rows<Totals & { idx: number }>(
+      `SELECT idx, ${SUMMED_COUNTS}, toUInt64(uniqHLL12Merge(listeners)) AS listeners
+       FROM (${parts.join(' UNION ALL ')}) WHERE idx != 0 GROUP BY idx`,
+      params,
+    )
+    for (const row of rows) empty[row.idx - 1] = pickTotals(row)
+    return empty
+  }
+
+  /**
+   * A series as a raw-log scan grouped by the zone's calendar (ClickHouse's own time zone functions,
+   * independent of calendar.ts): totals by the bucket's start in epoch ms.
+   */
+  async rawSeries(
+    scope: Scope,
+    range: TimeRange,
+    interval: Interval,
+    zone: string,
+  ): Promise<Map<number, Totals>> {
+    const bucket = {
+      hour: 'toStartOfHour(occurred_at, {zone:String})',
+      day: 'toStartOfDay(occurred_at, {zone:String})',
+      week: 'toDateTime(toMonday(occurred_at, {zone:String}), {zone:String})',
+      month: 'toDateTime(toStartOfMonth(occurred_at, {zone:String}), {zone:String})',
+    }[interval]
+    const rows = await this.rows<Totals & { t: number }>(
+      `SELECT toUnixTimestamp(${bucket}) * 1000 AS t, ${RAW_COUNTS}, toUInt64(${LISTENER_COUNT}) AS listeners
+       FROM ${TABLES.statsEvents} WHERE ${rawScope(scope)} AND (${timeRanges([range])}) GROUP BY t`,
+      { ...scopeParams(scope), zone },
+    )
+    return new Map(rows.map((row) => [Number(row.t), pickTotals(row)]))
+  }
+
+  /** The top values of a dimension by plays in a range; ties by value. */
+  async top(
+    scope: Scope,
+    dimension: TopDimension,
+    range: TimeRange,
+    limit: number,
+    source: Source = 'rollups',
+  ) {
+    const params = { ...scopeParams(scope), dimension, limit }
+    const rawPart = (pieces: TimeRange[]) => `SELECT ${dimensionValue(dimension)} AS value, count() AS plays
+      FROM ${TABLES.statsEvents}
+      WHERE ${rawScope(scope)} AND type = 'play' AND (${timeRanges(pieces)})
+      GROUP BY value`
+    const parts: string[] = []
+    if (source === 'raw') parts.push(rawPart([range]))
+    else {
+      const cover: Cover<TopSpan> = coverWithTopSpans(range.start, range.end)
+      const bySpan = new Map<TopSpan, number[]>()
+      for (const bucket of cover.buckets)
+        bySpan.set(bucket.span, [...(bySpan.get(bucket.span) ?? []), bucket.start / 1000])
+      if (bySpan.size > 0) {
+        const spans = [...bySpan].map(
+          ([span, starts]) => `(span = '${span}' AND bucket IN (${ints(starts)}))`,
+        )
+        parts.push(`SELECT value, plays FROM ${TABLES.rollupTop}
+          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND dimension = {dimension:String}
+            AND (${spans.join(' OR ')})`)
+      }
+      if (cover.raw.length > 0) parts.push(rawPart(cover.raw))
+    }
+    if (parts.length === 0) return []
+    return this.rows<TopRow>(
+      `SELECT toString(value) AS value, toUInt64(sum(plays)) AS plays FROM (${parts.join(' UNION ALL ')})
+       GROUP BY value HAVING plays > 0 ORDER BY plays DESC, value ASC LIMIT {limit:UInt32}`,
+      params,
+    )
+  }
+
+  /** The artist's tracks with the most plays in a range, with all their counts; ties by track id. */
+  async topTracks(
+    ownerId: number,
+    range: TimeRange,
+    limit: number,
+    source: Source = 'rollups',
+  ): Promise<TrackTotals[]> {
+    const params = { owner: ownerId, limit }
+    const parts: string[] = []
+    const rawPart = (pieces: TimeRange[]) => `SELECT track_id, ${RAW_COUNTS}, ${LISTENER_STATE} AS listeners
+      FROM ${TABLES.statsEvents} WHERE owner_id = {owner:UInt64} AND (${timeRanges(pieces)}) GROUP BY track_id`
+    if (source === 'raw') parts.push(rawPart([range]))
+    else {
+      const cover = coverWithCountSpans(range.start, range.end)
+      const spans = new Map<CountSpan, number[]>()
+      for (const bucket of cover.buckets)
+        spans.set(bucket.span, [...(spans.get(bucket.span) ?? []), bucket.start / 1000])
+      if (spans.size > 0) {
+        const bySpan = [...spans].map(
+          ([span, starts]) => `(span_minutes = ${int(span)} AND bucket IN (${ints(starts)}))`,
+        )
+        parts.push(`SELECT track_id, plays, likes, reposts, comments, downloads, listeners FROM ${TABLES.rollup}
+          WHERE owner_id = {owner:UInt64} AND track_id != 0 AND (${bySpan.join(' OR ')})`)
+      }
+      if (cover.raw.length > 0) parts.push(rawPart(cover.raw))
+    }
+    if (parts.length === 0) return []
+    const rows = await this.rows<TrackTotals>(
+      `SELECT track_id, ${SUMMED_COUNTS}, toUInt64(uniqHLL12Merge(listeners)) AS listeners
+       FROM (${parts.join(' UNION ALL ')}) GROUP BY track_id
+       HAVING plays + likes + reposts + comments + downloads > 0
+       ORDER BY plays DESC, track_id ASC LIMIT {limit:UInt32}`,
+      params,
+    )
+    return rows.map((row) => ({ track_id: Number(row.track_id), ...pickTotals(row) }))
+  }
+
+  /**
+   * The logged-in listeners with the most plays in a range (anonymous listeners have no account to
+   * show). Read from the raw log: a per-listener tier would be as large as the log itself.
+   */
+  async topListeners(scope: Scope, range: TimeRange, limit: number) {
+    return this.rows<{ user_id: number; plays: number }>(
+      `SELECT user_id, count() AS plays FROM ${TABLES.statsEvents}
+       WHERE ${rawScope(scope)} AND type = 'play' AND user_id != 0 AND (${timeRanges([range])})
+       GROUP BY user_id ORDER BY plays DESC, user_id ASC LIMIT {limit:UInt32}`,
+      { ...scopeParams(scope), limit },
+    )
+  }
+
+  /** The artist a track belongs to, as the log knows it (null: no event for it yet). */
+  async trackOwner(trackId: number): Promise<number | null> {
+    const rows = await this.rows<{ owner_id: number }>(
+      `SELECT owner_id FROM ${TABLES.trackOwners} WHERE track_id = {track:UInt64} LIMIT 1`,
+      { track: trackId },
+    )
+    return rows[0] ? Number(rows[0].owner_id) : null
+  }
+
+  /** When the newest event of this artist counted in the rollups was logged (null: none). */
+  async lastLoggedAt(ownerId: number): Promise<number | null> {
+    const rows = await this.rows<{ at: number | null }>(
+      `SELECT toUnixTimestamp64Milli(max(last_logged_at)) AS at, count() AS n FROM ${TABLES.rollup}
+       WHERE owner_id = {owner:UInt64} AND track_id = 0 AND span_minutes = 1440
+         AND bucket >= (SELECT max(bucket) FROM ${TABLES.rollup}
+                        WHERE owner_id = {owner:UInt64} AND track_id = 0 AND span_minutes = 1440) - INTERVAL 2 DAY
+       HAVING n > 0`,
+      { owner: ownerId },
+    )
+    return rows[0]?.at ? Number(rows[0].at) : null
+  }
+
+  /** The time of the artist's first logged event (null: none); `all` ranges start there. */
+  async firstEventAt(ownerId: number): Promise<number | null> {
+    const rows = await this.rows<{ at: number }>(
+      `SELECT toUnixTimestamp(min(bucket)) * 1000 AS at, count() AS n FROM ${TABLES.rollup}
+       WHERE owner_id = {owner:UInt64} AND track_id = 0 AND span_minutes = 1440 HAVING n > 0`,
+      { owner: ownerId },
+    )
+    return rows[0] ? Number(rows[0].at) : null
+  }
+
+  private async rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
+    const result = await this.client.query({ query, query_params: params, format: 'JSONEachRow' })
+    return result.json<T>()
+  }
+}
+
+export function zeroTotals(): Totals {
+  return { plays: 0, listeners: 0, likes: 0, reposts: 0, comments: 0, downloads: 0 }
+}
+
+function pickTotals(row: Totals): Totals {
+  return {
+    plays: Number(row.plays),
+    listeners: Number(row.listeners),
+    likes: Number(row.likes),
+    reposts: Number(row.reposts),
+    comments: Number(row.comments),
+    downloads: Number(row.downloads),
+  }
+}
+
+function scopeParams(scope: Scope): Record<string, unknown> {
+  return { owner: scope.ownerId, track: scope.trackId ?? 0 }
+}
+
+function rawScope(scope: Scope): string {
+  return scope.trackId === undefined
+    ? 'owner_id = {owner:UInt64}'
+    : 'owner_id = {owner:UInt64} AND track_id = {track:UInt64}'
+}
+
+function rawCountsPart(scope: Scope, pieces: (TimeRange & { index: number })[]): string {
+  const index = pieces.map((piece) => `${timeRanges([piece])}, ${int(piece.index)}`).join(', ')
+  return `SELECT multiIf(${index}, 0) AS idx, ${RAW_COUNTS}, ${LISTENER_STATE} AS listeners
+    FROM ${TABLES.statsEvents} WHERE ${rawScope(scope)} AND (${timeRanges(pieces)}) GROUP BY idx`
+}
+
+function dimensionValue(dimension: TopDimension): string {
+  switch (dimension) {
+    case 'city':
+      return `if(city = '', '', concat(toString(country), '|', toString(city)))`
+    default:
+      return `toString(${dimension})`
+  }
+}
+
+/** `occurred_at` within any of the pieces (epoch ms, checked integers). */
+function timeRanges(pieces: TimeRange[]): string {
+  return pieces
+    .map((piece) => `(occurred_at >= ${instant(piece.start)} AND occurred_at < ${instant(piece.end)})`)
+    .join(' OR ')
+}
+
+function instant(ms: number): string {
+  return `fromUnixTimestamp64Milli(toInt64(${int(ms)}), 'UTC')`
+}
+
+function int(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`)
+  return String(value)
+}
+
+function ints(values: number[]): string {
+  return values.map(int).join(', ')
+}

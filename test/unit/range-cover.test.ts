@@ -1,0 +1,114 @@
+// Covering a range with rollup buckets: the pieces tile the range exactly (no gap, no overlap), each
+// bucket is aligned to its own size, and the raw log is used only where no bucket fits.
+import fc from 'fast-check'
+import { DateTime } from 'luxon'
+import { describe, expect, it } from 'vitest'
+import { calendarBuckets, countBuckets, parseBound } from '../../rollups/calendar.js'
+import { coverWithCountSpans, coverWithTopSpans } from '../../rollups/range-cover.js'
+
+const MINUTE = 60_000
+const rangeArb = fc
+  .tuple(fc.integer({ min: 1.7e12, max: 1.9e12 }), fc.integer({ min: 1, max: 400 * 86_400_000 }))
+  .map(([start, length]) => ({ start, end: start + length }))
+
+function tiles(pieces: { start: number; end: number }[], start: number, end: number): boolean {
+  const sorted = [...pieces].sort((a, b) => a.start - b.start)
+  let at = start
+  for (const piece of sorted) {
+    if (piece.start !== at || piece.end <= piece.start) return false
+    at = piece.end
+  }
+  return at === end
+}
+
+describe('coverWithCountSpans', () => {
+  it('tiles the range with aligned buckets and raw pieces shorter than 15 minutes', () => {
+    fc.assert(
+      fc.property(rangeArb, ({ start, end }) => {
+        const cover = coverWithCountSpans(start, end)
+        const pieces = [
+          ...cover.buckets.map((bucket) => ({
+            start: bucket.start,
+            end: bucket.start + bucket.span * MINUTE,
+          })),
+          ...cover.raw,
+        ]
+        expect(tiles(pieces, start, end)).toBe(true)
+        for (const bucket of cover.buckets) expect(bucket.start % (bucket.span * MINUTE)).toBe(0)
+        for (const piece of cover.raw) expect(piece.end - piece.start).toBeLessThan(2 * 15 * MINUTE)
+      }),
+    )
+  })
+
+  it('covers a local day in Asia/Kathmandu with a handful of buckets and no raw log', () => {
+    const day = DateTime.fromISO('2026-06-10', { zone: 'Asia/Kathmandu' })
+    const cover = coverWithCountSpans(day.toMillis(), day.plus({ days: 1 }).toMillis())
+    expect(cover.raw).toEqual([])
+    expect(cover.buckets.length).toBeLessThanOrEqual(9)
+  })
+})
+
+describe('coverWithTopSpans', () => {
+  it('tiles the range with UTC months, days and hours and raw pieces under an hour', () => {
+    fc.assert(
+      fc.property(rangeArb, ({ start, end }) => {
+        const cover = coverWithTopSpans(start, end)
+        const length = (span: string, at: number) =>
+          span === 'month'
+            ? DateTime.fromMillis(at, { zone: 'UTC' }).plus({ months: 1 }).toMillis() - at
+            : span === 'day'
+              ? 86_400_000
+              : 3_600_000
+        const pieces = [
+          ...cover.buckets.map((bucket) => ({
+            start: bucket.start,
+            end: bucket.start + length(bucket.span, bucket.start),
+          })),
+          ...cover.raw,
+        ]
+        expect(tiles(pieces, start, end)).toBe(true)
+        for (const piece of cover.raw) expect(piece.end - piece.start).toBeLessThan(2 * 3_600_000)
+      }),
+    )
+  })
+})
+
+describe('calendar', () => {
+  it('reads dates as local midnight and instants with their offset', () => {
+    expect(parseBound('2026-03-29', 'Europe/Berlin', 'from')).toBe(Date.parse('2026-03-28T23:00:00Z'))
+    expect(parseBound('2026-03-29T05:00:00+02:00', 'UTC', 'to')).toBe(Date.parse('2026-03-29T03:00:00Z'))
+    expect(() => parseBound('2026-02-30', 'UTC', 'from')).toThrow(/from/)
+    expect(() => parseBound('2026-03-29T05:00:00', 'UTC', 'to')).toThrow(/to must be/)
+    expect(() => parseBound('yesterday', 'UTC', 'from')).toThrow(/from/)
+  })
+
+  it('has a 23-hour day and 23 hourly buckets when Berlin springs forward', () => {
+    const from = parseBound('2026-03-29', 'Europe/Berlin', 'from')
+    const to = parseBound('2026-03-30', 'Europe/Berlin', 'to')
+    expect(to - from).toBe(23 * 3_600_000)
+    expect(calendarBuckets(from, to, 'hour', 'Europe/Berlin')).toHaveLength(23)
+    expect(countBuckets(from, to, 'hour', 'Europe/Berlin')).toBe(23)
+    const days = calendarBuckets(from, to + 86_400_000, 'day', 'Europe/Berlin')
+    expect(days.map((bucket) => bucket.label)).toEqual([
+      '2026-03-29T00:00:00+01:00',
+      '2026-03-30T00:00:00+02:00',
+    ])
+  })
+
+  it('counts buckets as calendarBuckets builds them', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1.7e12, max: 1.9e12 }),
+        fc.integer({ min: 1, max: 90 * 86_400_000 }),
+        fc.constantFrom('day', 'week', 'month', 'hour' as const),
+        fc.constantFrom('UTC', 'Europe/Berlin', 'Asia/Kathmandu', 'Australia/Lord_Howe'),
+        (start, length, interval, zone) => {
+          expect(countBuckets(start, start + length, interval, zone)).toBe(
+            calendarBuckets(start, start + length, interval, zone).length,
+          )
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+})
