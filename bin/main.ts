@@ -3,10 +3,11 @@ import { Command, Option } from 'commander'
 import { indexCommand } from '../indexers/index.command.js'
 import { writeLogWorkload } from '../rollups/log-workload.js'
 import { migrate } from '../rollups/migrate.js'
+import { rollupsCommand } from '../rollups/rollups.command.js'
+import { openClickHouseForJob } from '../src/cli/clickhouse-job.js'
 import { action, commandContext } from '../src/cli/context.js'
 import { publishCommand } from '../src/cli/publish.command.js'
 import { doctorCommand, servicesCommand } from '../src/cli/services.command.js'
-import { createClickHouse } from '../src/clickhouse/client.js'
 import { ROLES, type Role, serve } from './serve.js'
 
 const program = new Command('search-stats')
@@ -30,19 +31,12 @@ program
 program.addCommand(servicesCommand())
 program.addCommand(doctorCommand())
 program.addCommand(indexCommand())
+program.addCommand(rollupsCommand())
 program.addCommand(
   publishCommand({
     directWrite: async (opts) => {
       const { config } = commandContext('publish')
-      const client = await createClickHouse({
-        ...config.clickhouse,
-        application: 'search-stats-workload',
-      }).catch((err: Error) => {
-        throw new Error(
-          `cannot open ClickHouse (${err.message.split('\n')[0]}). With the embedded engine, stop the running ` +
-            '`serve` first (one process per data directory), or set CLICKHOUSE_URL.',
-        )
-      })
+      const client = await openClickHouseForJob(config, 'search-stats-workload')
       try {
         await migrate(client)
         return await writeLogWorkload(
@@ -63,7 +57,7 @@ program
   .action(
     action(async () => {
       const { config } = commandContext('migrate')
-      const client = await createClickHouse({ ...config.clickhouse, application: 'search-stats-migrate' })
+      const client = await openClickHouseForJob(config, 'search-stats-migrate')
       try {
         const result = await migrate(client, { onProgress: (m) => console.log(m) })
         console.log(
