@@ -9,6 +9,7 @@ import { createLogger } from '../src/logger.js'
 import { projectRoot } from '../src/paths.js'
 import { servicesUp } from '../src/services/local-services.js'
 import { benchIndexer } from './indexer.bench.js'
+import { benchRollups } from './rollups.bench.js'
 import { benchStatsIngest } from './stats-ingest.bench.js'
 
 const scale = Number(process.env.BENCH_SCALE ?? '1')
@@ -62,6 +63,26 @@ try {
         `p99 ${result.latency.p99Ms} ms (targets 5000/s, 70%, 2000 ms): ${result.met ? 'met' : 'NOT met'}`,
     )
     save('indexer', result)
+  }
+  if (!only || only === 'rollups') {
+    console.log('rollups (range planner against raw-log scans)')
+    const result = await benchRollups(
+      config,
+      {
+        headPlays: Math.round(100_000_000 * scale),
+        tailEvents: Math.round(20_000_000 * scale),
+        tailArtists: 10_000,
+        iterations: 30,
+      },
+      (line) => console.log(line),
+    )
+    const s = result.summary
+    console.log(
+      `  worst planner p99 ${s.worstPlannerP99Ms} ms, slowest head 12m/all speedup ${s.minSpeedupHead12mAndAll}x, ` +
+        `answers ${s.allEqual ? 'all equal to' : 'DIFFERENT from'} the raw log; rollups ${result.bytes.rollupShareOfRaw}x raw bytes ` +
+        `(targets 25 ms, 50x): ${s.met ? 'met' : 'NOT met'}`,
+    )
+    save('rollups', result)
   }
 } finally {
   rmSync(dataDir, { recursive: true, force: true })

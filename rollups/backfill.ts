@@ -1,14 +1,14 @@
-// Backfill: recompute the tiers' month partitions from the raw log and swap them in atomically.
+// Backfill: recompute the tiers' partitions (UTC years) from the raw log and swap them in atomically.
 //
-// For each month and tier: the view's own query over that month of the log fills a staging table,
-// and `ALTER TABLE ... REPLACE PARTITION ... FROM staging` swaps the month in one step. A re-run
+// For each year and tier: the view's own query over that year of the log fills a staging table, and
+// `ALTER TABLE ... REPLACE PARTITION ... FROM staging` swaps the year in one step. A re-run
 // computes the same rows and swaps again, so it is idempotent; an interrupted run leaves the old
-// month in place (the staging table is dropped and rebuilt next time).
+// year in place (the staging table is dropped and rebuilt next time).
 //
 // Why it never double-counts against the live views: the swap replaces the whole month, so rows the
 // views wrote before the staging query read the log are dropped along with the old partition, and the
 // staging rows count each of those events once. Only an insert that lands between the staging read
-// and the swap could be lost; every month is therefore checked against the log after its swap and
+// and the swap could be lost; every year is therefore checked against the log after its swap and
 // recomputed when they differ (the embedded engine has no other writer while a command-line job holds
 // its directory; against a server, the writers may be running).
 import { DateTime } from 'luxon'
@@ -23,23 +23,20 @@ export interface BackfillOptions {
   /** Tier names (TIERS[].name); all when absent. */
   tiers?: string[]
   attempts?: number
-  onMonth?: (done: number, total: number, month: string) => void
+  onPartition?: (done: number, total: number, year: string) => void
 }
 
 export interface BackfillResult {
-  months: string[]
+  /** The tier partitions recomputed: UTC years. */
+  years: string[]
   tiers: string[]
 }
 
-/** The UTC months (YYYYMM) that [from, to) touches. */
-export function monthsOf(from: number, to: number): number[] {
-  const months: number[] = []
-  let month = DateTime.fromMillis(from, { zone: 'UTC' }).startOf('month')
-  while (month.toMillis() < to) {
-    months.push(month.year * 100 + month.month)
-    month = month.plus({ months: 1 })
-  }
-  return months
+/** The UTC years (the tiers' partitions) that [from, to) touches. */
+export function yearsOf(from: number, to: number): number[] {
+  const first = DateTime.fromMillis(from, { zone: 'UTC' }).year
+  const last = DateTime.fromMillis(to - 1, { zone: 'UTC' }).year
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i)
 }
 
 export function selectTiers(names: string[] | undefined): Tier[] {
@@ -53,24 +50,24 @@ export function selectTiers(names: string[] | undefined): Tier[] {
 
 export async function backfill(client: ClickHouseClient, options: BackfillOptions): Promise<BackfillResult> {
   const tiers = selectTiers(options.tiers)
-  const months = monthsOf(options.from, options.to)
-  for (const [i, month] of months.entries()) {
-    for (const tier of tiers) await backfillMonth(client, tier, month, options.attempts ?? 5)
-    options.onMonth?.(i + 1, months.length, String(month))
+  const years = yearsOf(options.from, options.to)
+  for (const [i, year] of years.entries()) {
+    for (const tier of tiers) await backfillYear(client, tier, year, options.attempts ?? 5)
+    options.onPartition?.(i + 1, years.length, String(year))
   }
-  return { months: months.map(String), tiers: tiers.map((tier) => tier.name) }
+  return { years: years.map(String), tiers: tiers.map((tier) => tier.name) }
 }
 
-async function backfillMonth(
+async function backfillYear(
   client: ClickHouseClient,
   tier: Tier,
-  month: number,
+  year: number,
   attempts: number,
 ): Promise<void> {
-  const start = DateTime.fromObject({ year: Math.floor(month / 100), month: month % 100 }, { zone: 'UTC' })
-  const fromSql = `toDateTime64('${start.toFormat('yyyy-MM-dd HH:mm:ss')}', 3, 'UTC')`
-  const toSql = `toDateTime64('${start.plus({ months: 1 }).toFormat('yyyy-MM-dd HH:mm:ss')}', 3, 'UTC')`
-  const staging = quoteIdentifier(`${tier.table}_backfill_${month}`)
+  if (!Number.isInteger(year)) throw new Error(`not a year: ${year}`)
+  const fromSql = `toDateTime64('${year}-01-01 00:00:00', 3, 'UTC')`
+  const toSql = `toDateTime64('${year + 1}-01-01 00:00:00', 3, 'UTC')`
+  const staging = quoteIdentifier(`${tier.table}_backfill_${year}`)
   const columns = await tableColumns(client, tier.table)
   for (let attempt = 1; attempt <= attempts; attempt++) {
     await client.command({ query: `DROP TABLE IF EXISTS ${staging}` })
@@ -81,33 +78,33 @@ async function backfillMonth(
         query: `INSERT INTO ${staging} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM (${source})`,
         clickhouse_settings: { max_threads: 2 },
       })
-      await client.command({ query: `ALTER TABLE ${tier.table} REPLACE PARTITION ${month} FROM ${staging}` })
+      await client.command({ query: `ALTER TABLE ${tier.table} REPLACE PARTITION ${year} FROM ${staging}` })
     } finally {
       await client.command({ query: `DROP TABLE IF EXISTS ${staging}` })
     }
-    if (await monthMatchesLog(client, tier, month, fromSql, toSql)) return
+    if (await yearMatchesLog(client, tier, year, fromSql, toSql)) return
     await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
   }
   throw new Error(
-    `month ${month} of ${tier.table} kept changing while it was recomputed (live inserts into it); ` +
+    `year ${year} of ${tier.table} kept changing while it was recomputed (live inserts into it); ` +
       'pause the stats writers and run the backfill again',
   )
 }
 
-/** The tier's month totals (all the artists' tracks, whole days or months) against the log's. */
-async function monthMatchesLog(
+/** The tier's totals for the year (all of each artist's tracks, whole days or months) against the log's. */
+async function yearMatchesLog(
   client: ClickHouseClient,
   tier: Tier,
-  month: number,
+  year: number,
   fromSql: string,
   toSql: string,
 ): Promise<boolean> {
   const stored =
     tier.table === TABLES.rollup
       ? `SELECT [sum(plays), sum(likes), sum(reposts), sum(comments), sum(downloads)] FROM ${TABLES.rollup}
-         WHERE toYYYYMM(bucket) = ${month} AND track_id = 0 AND span_minutes = 1440`
+         WHERE toYear(bucket) = ${year} AND track_id = 0 AND span_minutes = 1440`
       : `SELECT [sum(plays)] FROM ${TABLES.rollupTop}
-         WHERE toYYYYMM(bucket) = ${month} AND track_id = 0 AND dimension = 'country' AND span = 'month'`
+         WHERE toYear(bucket) = ${year} AND track_id = 0 AND dimension = 'country' AND span = 'month'`
   const logged =
     tier.table === TABLES.rollup
       ? `SELECT [countIf(type = 'play'), countIf(type = 'like'), countIf(type = 'repost'), countIf(type = 'comment'),

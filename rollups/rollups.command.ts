@@ -4,7 +4,7 @@ import { openClickHouseForJob } from '../src/cli/clickhouse-job.js'
 import { action, commandContext } from '../src/cli/context.js'
 import { progress } from '../src/cli/progress.js'
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
-import { backfill, monthsOf, selectTiers } from './backfill.js'
+import { backfill, selectTiers, yearsOf } from './backfill.js'
 import { CalendarError, parseBound } from './calendar.js'
 import { rollupInventory } from './inventory.js'
 import { migrate } from './migrate.js'
@@ -106,18 +106,18 @@ export function rollupsCommand(): Command {
 
   const runBackfill = async (name: string, from: number, to: number, tiers: string[] | undefined) => {
     return withClickHouse(name, async (client) => {
-      const months = monthsOf(from, to)
-      const bar = progress(`rollups ${name}`, months.length)
+      const years = yearsOf(from, to)
+      const bar = progress(`rollups ${name}`, years.length)
       const result = await backfill(client, {
         from,
         to,
         tiers,
-        onMonth: (done, _total, month) => bar.step(done, month),
+        onPartition: (done, _total, year) => bar.step(done, year),
       })
       bar.end()
       console.log(
-        `recomputed ${result.months.length} month(s) ${result.months[0] ?? ''}..${result.months.at(-1) ?? ''} ` +
-          `of ${result.tiers.join(', ')} from the raw log`,
+        `recomputed ${result.years.length} year(s) ${result.years.join(', ')} of ${result.tiers.join(', ')} ` +
+          'from the raw log',
       )
       return 0
     })
@@ -125,7 +125,9 @@ export function rollupsCommand(): Command {
 
   rollups
     .command('backfill')
-    .description('recompute the months that [from, to) touches from the raw log; swap each in atomically')
+    .description(
+      'recompute the years (tier partitions) that [from, to) touches from the raw log; swap each in atomically',
+    )
     .requiredOption('--from <when>', 'a UTC date (YYYY-MM-DD) or an ISO-8601 instant (inclusive)')
     .requiredOption('--to <when>', 'a UTC date or an ISO-8601 instant (exclusive)')
     .addOption(rollupOption())
@@ -139,7 +141,7 @@ export function rollupsCommand(): Command {
 
   rollups
     .command('rebuild')
-    .description('recompute every month the raw log holds (a backfill over all of it)')
+    .description('recompute every year the raw log holds (a backfill over all of it)')
     .addOption(rollupOption())
     .action(
       action(async (opts: { rollup?: string[] }) => {

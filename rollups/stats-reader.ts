@@ -13,6 +13,7 @@ import {
   type Cover,
   coverWithCountSpans,
   coverWithTopSpans,
+  type TierBucket,
   type TopSpan,
 } from './range-cover.js'
 import { TABLES } from './tables.js'
@@ -42,7 +43,8 @@ export interface TopRow {
   plays: number
 }
 
-export interface TrackTotals extends Totals {
+/** A track's counts (listeners are left out: merging a state per track and bucket would cost the most). */
+export interface TrackTotals extends Omit<Totals, 'listeners'> {
   track_id: number
 }
 
@@ -70,28 +72,25 @@ export class StatsReader {
     } else {
       const keys: number[] = []
       const indexes: number[] = []
-      const spans = new Map<CountSpan, number[]>()
+      const buckets: TierBucket<CountSpan>[] = []
       const raw: (TimeRange & { index: number })[] = []
       for (const range of live) {
         const cover = coverWithCountSpans(range.start, range.end)
         for (const bucket of cover.buckets) {
           keys.push(bucket.span * KEY_SHIFT + bucket.start / 1000)
           indexes.push(range.index)
-          spans.set(bucket.span, [...(spans.get(bucket.span) ?? []), bucket.start / 1000])
+          buckets.push(bucket)
         }
         for (const piece of cover.raw) raw.push({ ...piece, index: range.index })
       }
       if (keys.length > 0) {
         params.keys = keys
         params.indexes = indexes
-        const bySpan = [...spans].map(
-          ([span, starts]) => `(span_minutes = ${int(span)} AND bucket IN (${ints(starts)}))`,
-        )
         parts.push(`SELECT transform(toUInt64(span_minutes) * ${KEY_SHIFT} + toUInt32(bucket),
             {keys:Array(UInt64)}, {indexes:Array(UInt32)}, 0) AS idx,
             plays, likes, reposts, comments, downloads, listeners
           FROM ${TABLES.rollup}
-          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND (${bySpan.join(' OR ')})`)
+          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND (${countBucketsCondition(buckets)})`)
       }
       if (raw.length > 0) parts.push(rawCountsPart(scope, raw))
     }
@@ -168,7 +167,7 @@ export class StatsReader {
     )
   }
 
-  /** The artist's tracks with the most plays in a range, with all their counts; ties by track id. */
+  /** The artist's tracks with the most plays in a range, with their counts; ties by track id. */
   async topTracks(
     ownerId: number,
     range: TimeRange,
@@ -177,32 +176,33 @@ export class StatsReader {
   ): Promise<TrackTotals[]> {
     const params = { owner: ownerId, limit }
     const parts: string[] = []
-    const rawPart = (pieces: TimeRange[]) => `SELECT track_id, ${RAW_COUNTS}, ${LISTENER_STATE} AS listeners
+    const rawPart = (pieces: TimeRange[]) => `SELECT track_id, ${RAW_COUNTS}
       FROM ${TABLES.statsEvents} WHERE owner_id = {owner:UInt64} AND (${timeRanges(pieces)}) GROUP BY track_id`
     if (source === 'raw') parts.push(rawPart([range]))
     else {
       const cover = coverWithCountSpans(range.start, range.end)
-      const spans = new Map<CountSpan, number[]>()
-      for (const bucket of cover.buckets)
-        spans.set(bucket.span, [...(spans.get(bucket.span) ?? []), bucket.start / 1000])
-      if (spans.size > 0) {
-        const bySpan = [...spans].map(
-          ([span, starts]) => `(span_minutes = ${int(span)} AND bucket IN (${ints(starts)}))`,
-        )
-        parts.push(`SELECT track_id, plays, likes, reposts, comments, downloads, listeners FROM ${TABLES.rollup}
-          WHERE owner_id = {owner:UInt64} AND track_id != 0 AND (${bySpan.join(' OR ')})`)
+      if (cover.buckets.length > 0) {
+        parts.push(`SELECT track_id, plays, likes, reposts, comments, downloads FROM ${TABLES.rollup}
+          WHERE owner_id = {owner:UInt64} AND track_id != 0 AND (${countBucketsCondition(cover.buckets)})`)
       }
       if (cover.raw.length > 0) parts.push(rawPart(cover.raw))
     }
     if (parts.length === 0) return []
     const rows = await this.rows<TrackTotals>(
-      `SELECT track_id, ${SUMMED_COUNTS}, toUInt64(uniqHLL12Merge(listeners)) AS listeners
+      `SELECT track_id, ${SUMMED_COUNTS}
        FROM (${parts.join(' UNION ALL ')}) GROUP BY track_id
        HAVING plays + likes + reposts + comments + downloads > 0
        ORDER BY plays DESC, track_id ASC LIMIT {limit:UInt32}`,
       params,
     )
-    return rows.map((row) => ({ track_id: Number(row.track_id), ...pickTotals(row) }))
+    return rows.map((row) => ({
+      track_id: Number(row.track_id),
+      plays: Number(row.plays),
+      likes: Number(row.likes),
+      reposts: Number(row.reposts),
+      comments: Number(row.comments),
+      downloads: Number(row.downloads),
+    }))
   }
 
   /**
@@ -285,6 +285,28 @@ function rawCountsPart(scope: Scope, pieces: (TimeRange & { index: number })[]):
   const index = pieces.map((piece) => `${timeRanges([piece])}, ${int(piece.index)}`).join(', ')
   return `SELECT multiIf(${index}, 0) AS idx, ${RAW_COUNTS}, ${LISTENER_STATE} AS listeners
     FROM ${TABLES.statsEvents} WHERE ${rawScope(scope)} AND (${timeRanges(pieces)}) GROUP BY idx`
+}
+
+/**
+ * stats_rollup rows of these buckets, one condition per span and phase (the minute of the UTC day
+ * for buckets of 3 hours and more, else 0: the table's sort order after the scope), so each reads
+ * only the rows it names.
+ */
+function countBucketsCondition(buckets: TierBucket<CountSpan>[]): string {
+  const groups = new Map<string, { span: number; phase: number; starts: number[] }>()
+  for (const bucket of buckets) {
+    const phase = bucket.span >= 180 ? ((bucket.start / 1000) % 86_400) / 60 : 0
+    const key = `${bucket.span}:${phase}`
+    const group = groups.get(key) ?? { span: bucket.span, phase, starts: [] }
+    group.starts.push(bucket.start / 1000)
+    groups.set(key, group)
+  }
+  return [...groups.values()]
+    .map(
+      (group) =>
+        `(span_minutes = ${int(group.span)} AND phase = ${int(group.phase)} AND bucket IN (${ints(group.starts)}))`,
+    )
+    .join(' OR ')
 }
 
 function dimensionValue(dimension: TopDimension): string {

@@ -79,7 +79,7 @@ describe('search-stats rollups', () => {
       'counts',
     ])
     expect(backfill.code, backfill.stderr).toBe(0)
-    expect(backfill.stdout).toMatch(/recomputed \d month\(s\) .* of counts from the raw log/)
+    expect(backfill.stdout).toMatch(/recomputed \d year\(s\) [\d, ]+ of counts from the raw log/)
     expect(backfill.stderr).toMatch(/rollups backfill: 1\/\d/)
 
     const rebuild = await cli(['rollups', 'rebuild'])

@@ -233,7 +233,7 @@ describe('backfill and verify', () => {
     })
 
     const result = await backfill(client, { from: march.start, to: march.end - 1 })
-    expect(result.months).toEqual(['202603'])
+    expect(result.years).toEqual(['2026'])
     expect((await verifyAll()).map((r) => r.differences)).toEqual([0, 0])
   })
 
