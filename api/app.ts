@@ -7,12 +7,15 @@ import { errorBody, handleError } from './errors.js'
 import { healthRoutes, type ReadinessCheck } from './health.routes.js'
 import { openApiRoutes } from './openapi.js'
 import { type SearchRoutesOptions, searchRoutes } from './search.routes.js'
+import { type StatsRoutesOptions, statsRoutes } from './stats.routes.js'
+import { statsPageRoutes } from './stats-page.routes.js'
 
 export interface AppDeps {
   logger: Logger
   readiness: Record<string, ReadinessCheck>
   metrics?: Metrics
   search?: SearchRoutesOptions
+  stats?: StatsRoutesOptions
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -35,5 +38,9 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', healthRoutes({ checks: deps.readiness }))
   app.route('/', openApiRoutes())
   if (deps.search) app.route('/', searchRoutes(deps.search))
+  if (deps.stats) {
+    app.route('/', statsRoutes(deps.stats))
+    app.route('/', statsPageRoutes())
+  }
   return app
 }

@@ -38,6 +38,7 @@ export function errorBody(code: string, message: string, details?: unknown) {
 export function handleError(logger: Logger) {
   return (err: Error, c: Context) => {
     if (err instanceof ApiError) {
+      if (err.status >= 500) logger.warn({ err: err.cause ?? err, path: c.req.path }, err.message)
       for (const [name, value] of Object.entries(err.headers)) c.header(name, value)
       return c.json(errorBody(err.code, err.message, err.details), err.status)
     }

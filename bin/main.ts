@@ -8,6 +8,7 @@ import { openClickHouseForJob } from '../src/cli/clickhouse-job.js'
 import { action, commandContext } from '../src/cli/context.js'
 import { publishCommand } from '../src/cli/publish.command.js'
 import { doctorCommand, servicesCommand } from '../src/cli/services.command.js'
+import { tokenCommand } from '../src/cli/token.command.js'
 import { ROLES, type Role, serve } from './serve.js'
 
 const program = new Command('search-stats')
@@ -32,6 +33,7 @@ program.addCommand(servicesCommand())
 program.addCommand(doctorCommand())
 program.addCommand(indexCommand())
 program.addCommand(rollupsCommand())
+program.addCommand(tokenCommand())
 program.addCommand(
   publishCommand({
     directWrite: async (opts) => {

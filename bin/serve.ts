@@ -1,15 +1,19 @@
 // search-stats serve: the composition root. Builds each role from its parts and stops them in reverse.
 // Roles: the HTTP API, the search indexers, the stats writer; `all` runs them in one process (the only
 // way to share the embedded ClickHouse, whose data directory one process holds).
+
+import { randomBytes } from 'node:crypto'
 import { createApp } from '../api/app.js'
 import { listen } from '../api/server.js'
 import { ModelIndexer } from '../indexers/model-indexer.js'
 import { ReplicaSource } from '../indexers/replica-source.js'
 import { EventLog } from '../rollups/event-log.js'
 import { migrate } from '../rollups/migrate.js'
+import { StatsReader } from '../rollups/stats-reader.js'
 import { StatsWriter } from '../rollups/stats-writer.js'
 import { AmqpConnection } from '../src/amqp/connection.js'
 import { ConfirmPublisher } from '../src/amqp/publisher.js'
+import { mintToken, TokenVerifier } from '../src/auth/tokens.js'
 import { createClickHouse } from '../src/clickhouse/client.js'
 import type { Config } from '../src/config.js'
 import { topology as defaultTopology, type Topology } from '../src/contracts/topology.js'
@@ -116,9 +120,13 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
 
   let port: number | undefined
   if (runs('api')) {
-    // The API gets its own ClickHouse connection: on chDB, queries on one connection run one at a time.
+    // The API gets its own ClickHouse connections: on chDB, queries on one connection run one at a time,
+    // and the stats page's queries should run side by side (two cores: two connections).
     const clickhouse = await createClickHouse({ ...config.clickhouse, application: 'search-stats-api' })
     lifecycle.add('clickhouse (api)', () => clickhouse.close())
+    const clickhouse2 = await createClickHouse({ ...config.clickhouse, application: 'search-stats-api-2' })
+    lifecycle.add('clickhouse (api 2)', () => clickhouse2.close())
+    const verifier = await tokenVerifier(config, options.demo === true, logger)
     const app = createApp({
       logger,
       metrics,
@@ -129,6 +137,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
           users: `${config.elasticsearch.indexPrefix}users`,
         },
       },
+      stats: { reader: new StatsReader([clickhouse, clickhouse2]), verifier: verifier?.verifier },
       readiness: {
         broker: brokerReady(amqp),
         elasticsearch: elasticsearchReady(elasticsearch),
@@ -139,6 +148,36 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
     port = server.port
     lifecycle.add('http', () => server.close())
     logger.info({ port, host: config.http.host }, 'api listening')
+    if (verifier?.demoToken) {
+      logger.info(
+        { url: `http://localhost:${port}/you/stats#token=${verifier.demoToken}` },
+        `demo: the stats page of artist ${DEMO_ARTIST} (a token signed with a secret made up for this run)`,
+      )
+    }
   }
   return { port, lifecycle, statsWriter }
+}
+
+/** The demo's most played artist (its catalog's first). */
+const DEMO_ARTIST = 1
+
+/**
+ * Tokens are verified with AUTH_SECRET or AUTH_PUBLIC_KEY. With neither, the stats routes answer 503,
+ * except in the demo, which makes up a secret for the run and logs a token for the page.
+ */
+async function tokenVerifier(
+  config: Config,
+  demo: boolean,
+  logger: Logger,
+): Promise<{ verifier: TokenVerifier; demoToken?: string } | undefined> {
+  if (config.auth.secret || config.auth.publicKey) return { verifier: new TokenVerifier(config.auth) }
+  if (!demo) {
+    logger.warn('neither AUTH_SECRET nor AUTH_PUBLIC_KEY is set: the stats routes answer 503')
+    return undefined
+  }
+  const secret = randomBytes(32).toString('hex')
+  return {
+    verifier: new TokenVerifier({ secret }),
+    demoToken: await mintToken(secret, { userId: DEMO_ARTIST, ttlSeconds: 7 * 86_400 }),
+  }
 }

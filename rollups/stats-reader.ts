@@ -58,7 +58,15 @@ const SUMMED_COUNTS = `toUInt64(sum(plays)) AS plays, toUInt64(sum(likes)) AS li
 const KEY_SHIFT = 4_294_967_296
 
 export class StatsReader {
-  constructor(private readonly client: ClickHouseClient) {}
+  private readonly clients: { client: ClickHouseClient; busy: number }[]
+
+  /**
+   * Several clients let the queries of one answer run side by side (on chDB one connection runs one
+   * query at a time); each query goes to the least busy.
+   */
+  constructor(clients: ClickHouseClient | ClickHouseClient[]) {
+    this.clients = (Array.isArray(clients) ? clients : [clients]).map((client) => ({ client, busy: 0 }))
+  }
 
   /** Totals for each range (in the same order); a range with no events gives zeros. */
   async totals(scope: Scope, ranges: TimeRange[], source: Source = 'rollups'): Promise<Totals[]> {
@@ -251,8 +259,14 @@ export class StatsReader {
   }
 
   private async rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
-    const result = await this.client.query({ query, query_params: params, format: 'JSONEachRow' })
-    return result.json<T>()
+    const slot = this.clients.reduce((best, candidate) => (candidate.busy < best.busy ? candidate : best))
+    slot.busy++
+    try {
+      const result = await slot.client.query({ query, query_params: params, format: 'JSONEachRow' })
+      return await result.json<T>()
+    } finally {
+      slot.busy--
+    }
   }
 }
 
