@@ -3,6 +3,7 @@
 import { Hono } from 'hono'
 import type { Logger } from '../src/logger.js'
 import type { Metrics } from '../src/metrics.js'
+import { docsRoutes } from './docs.routes.js'
 import { errorBody, handleError } from './errors.js'
 import { healthRoutes, type ReadinessCheck } from './health.routes.js'
 import { openApiRoutes } from './openapi.js'
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
   app.route('/', healthRoutes({ checks: deps.readiness }))
   app.route('/', openApiRoutes())
+  app.route('/', docsRoutes())
   if (deps.search) app.route('/', searchRoutes(deps.search))
   if (deps.stats) {
     app.route('/', statsRoutes(deps.stats))

@@ -3,6 +3,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { combinedParams, trackParams, userParams } from './search.routes.js'
+import { pageParams, seriesParams, summaryParams, TOP_LISTS, topParams } from './stats-params.js'
 
 const errorResponse = {
   description: 'error',
@@ -83,6 +84,116 @@ function operation(summary: string, parameters: unknown[], schema: Record<string
   }
 }
 
+const totals = {
+  type: 'object',
+  properties: Object.fromEntries(
+    ['plays', 'listeners', 'likes', 'reposts', 'comments', 'downloads'].map((metric) => [
+      metric,
+      { type: 'integer' },
+    ]),
+  ),
+}
+const range = {
+  type: 'object',
+  properties: {
+    from: { type: 'string', format: 'date-time' },
+    to: { type: 'string', format: 'date-time' },
+    tz: { type: 'string' },
+    preset: { type: ['string', 'null'] },
+  },
+}
+const period = {
+  type: 'object',
+  properties: { from: { type: 'string' }, to: { type: 'string' }, totals, change: {} },
+}
+
+function statsOperation(
+  summary: string,
+  parameters: unknown[],
+  schema: Record<string, unknown>,
+  csv = false,
+) {
+  const ok = operation(summary, parameters, schema).get
+  return {
+    get: {
+      ...ok,
+      security: [{ bearer: [] }],
+      responses: {
+        ...ok.responses,
+        200: {
+          description: 'ok',
+          content: {
+            'application/json': { schema },
+            ...(csv ? { 'text/csv': { schema: { type: 'string' } } } : {}),
+          },
+        },
+        401: { ...errorResponse, description: 'no token, or an expired, forged or unsigned one' },
+        403: { ...errorResponse, description: 'the stats of another artist' },
+        503: { ...errorResponse, description: 'ClickHouse is unavailable; see Retry-After' },
+      },
+    },
+  }
+}
+
+const idParameter = (what: string) => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'integer' },
+  description: what,
+})
+
+function statsPaths() {
+  const paths: Record<string, unknown> = {}
+  for (const kind of ['artists', 'tracks'] as const) {
+    const id = idParameter(kind === 'artists' ? 'the artist (user) id' : 'the track id')
+    const base = `/v1/stats/${kind}/{id}`
+    paths[`${base}/summary`] = statsOperation(
+      `Totals for ${kind === 'artists' ? 'an artist' : 'a track'}, with comparisons`,
+      [id, ...queryParameters(summaryParams)],
+      { type: 'object', properties: { range, totals, previous: period, year_ago: period, freshness: {} } },
+    )
+    paths[`${base}/timeseries`] = statsOperation(
+      'One entry per bucket of the zone calendar, zeros included',
+      [id, ...queryParameters(seriesParams)],
+      {
+        type: 'object',
+        properties: { range, interval: { type: 'string' }, series: { type: 'array', items: {} } },
+      },
+      true,
+    )
+    paths[`${base}/top/{list}`] = statsOperation(
+      'A top list by plays',
+      [
+        id,
+        { name: 'list', in: 'path', required: true, schema: { type: 'string', enum: [...TOP_LISTS] } },
+        ...queryParameters(topParams),
+      ],
+      {
+        type: 'object',
+        properties: { range, list: { type: 'string' }, items: { type: 'array', items: {} } },
+      },
+      true,
+    )
+  }
+  paths['/v1/stats/artists/{id}/page'] = statsOperation(
+    'Everything the stats page shows, in one round trip',
+    [idParameter('the artist (user) id'), ...queryParameters(pageParams)],
+    {
+      type: 'object',
+      properties: {
+        range,
+        totals,
+        previous: period,
+        series: { type: 'array', items: {} },
+        top: {},
+        freshness: {},
+      },
+    },
+  )
+  return paths
+}
+
 export function openApiDocument() {
   return {
     openapi: '3.1.0',
@@ -91,6 +202,7 @@ export function openApiDocument() {
       version: '0.1.0',
       description: 'Search and artist stats for a music platform',
     },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     paths: {
       '/v1/search/tracks': operation('Public tracks', queryParameters(trackParams), {
         ...page(track),
@@ -108,6 +220,13 @@ export function openApiDocument() {
         type: 'object',
         properties: { tracks: { type: 'array', items: track }, users: { type: 'array', items: user } },
       }),
+      ...statsPaths(),
+      '/you/stats': {
+        get: { summary: 'The artist’s stats page (HTML)', responses: { 200: { description: 'text/html' } } },
+      },
+      '/docs': {
+        get: { summary: 'This document, browsable', responses: { 200: { description: 'text/html' } } },
+      },
       '/healthz': { get: { summary: 'The process is alive', responses: { 200: { description: 'ok' } } } },
       '/readyz': {
         get: {

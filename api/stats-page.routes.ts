@@ -21,7 +21,9 @@ const FILES: Record<string, { file: () => string; type: string }> = {
     type: 'text/css',
   },
   '/you/stats/chart.umd.min.js': {
-    file: () => createRequire(import.meta.url).resolve('chart.js/dist/chart.umd.min.js'),
+    // The UMD build is not among the package's exports: found beside its main file (dist/).
+    file: () =>
+      path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'),
     type: 'text/javascript',
   },
 }

@@ -105,6 +105,31 @@ describe('health endpoints', () => {
       expect.arrayContaining(['q', 'limit', 'cursor', 'genre', 'sort']),
     )
     expect(params.find((p) => p.name === 'limit')?.schema.maximum).toBe(50)
+    const stats = doc.paths['/v1/stats/artists/{id}/timeseries']!.get.parameters!
+    expect(stats.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['id', 'from', 'to', 'preset', 'tz', 'interval', 'metrics', 'format']),
+    )
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/stats/tracks/{id}/top/{list}',
+        '/v1/stats/artists/{id}/page',
+        '/you/stats',
+      ]),
+    )
+  })
+
+  it('GET /docs is a browsable page of that document, with its assets served here', async () => {
+    const app = createApp({ logger: silentLogger, readiness: {} })
+    const page = await app.request('/docs')
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toContain('text/html')
+    const html = await page.text()
+    for (const asset of html.match(/\/docs\/[\w.-]+/g) ?? []) {
+      const res = await app.request(asset)
+      expect(res.status, asset).toBe(200)
+    }
+    expect(html).toContain('/docs/swagger-ui-bundle.js')
+    expect(await (await app.request('/docs/init.js')).text()).toContain('/openapi.json')
   })
 
   it('an unknown route is a JSON 404, not an HTML page', async () => {
