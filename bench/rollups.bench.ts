@@ -123,12 +123,19 @@ async function ask(
   }
 }
 
-export async function benchRollups(config: Config, sizes: RollupBenchSizes, log: (line: string) => void) {
+export async function benchRollups(
+  config: Config,
+  sizes: RollupBenchSizes,
+  log: (line: string) => void,
+  /** Runs on the loaded data before it is removed (the stats page benchmark). */
+  afterwards?: (clients: ClickHouseClient[]) => Promise<unknown>,
+) {
   const client = await createClickHouse({
     ...config.clickhouse,
     application: 'bench-rollups',
     requestTimeoutMs: 3_600_000,
   })
+  const second = await createClickHouse({ ...config.clickhouse, application: 'bench-rollups-2' })
   try {
     await migrate(client)
     const now = Date.now()
@@ -191,7 +198,9 @@ export async function benchRollups(config: Config, sizes: RollupBenchSizes, log:
     const worstP99 = Math.max(...figures.map((f) => f.plannerP99Ms))
     const headLong = figures.filter((f) => f.artist === 'head' && (f.preset === '12m' || f.preset === 'all'))
     const minLongSpeedup = Math.min(...headLong.map((f) => f.speedup))
+    const after = afterwards ? await afterwards([client, second]) : undefined
     return {
+      after,
       sizes,
       load,
       headPlaysLastYear,
@@ -208,6 +217,7 @@ export async function benchRollups(config: Config, sizes: RollupBenchSizes, log:
       },
     }
   } finally {
+    await second.close()
     await client.close()
   }
 }

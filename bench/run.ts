@@ -11,6 +11,7 @@ import { servicesUp } from '../src/services/local-services.js'
 import { benchIndexer } from './indexer.bench.js'
 import { benchRollups } from './rollups.bench.js'
 import { benchStatsIngest } from './stats-ingest.bench.js'
+import { benchStatsPage } from './stats-page.bench.js'
 
 const scale = Number(process.env.BENCH_SCALE ?? '1')
 const only = process.argv[2]
@@ -75,14 +76,24 @@ try {
         iterations: 30,
       },
       (line) => console.log(line),
+      (clients) => {
+        console.log('stats page (one round trip, HTTP, concurrent) for the head artist in its zone')
+        return benchStatsPage(
+          clients,
+          { artist: 1, zone: 'Europe/Berlin', requests: 200, concurrency: 4 },
+          (line) => console.log(line),
+        )
+      },
     )
-    const s = result.summary
+    const { after: page, ...rollups } = result
+    const s = rollups.summary
     console.log(
       `  worst planner p99 ${s.worstPlannerP99Ms} ms, slowest head 12m/all speedup ${s.minSpeedupHead12mAndAll}x, ` +
-        `answers ${s.allEqual ? 'all equal to' : 'DIFFERENT from'} the raw log; rollups ${result.bytes.rollupShareOfRaw}x raw bytes ` +
+        `answers ${s.allEqual ? 'all equal to' : 'DIFFERENT from'} the raw log; rollups ${rollups.bytes.rollupShareOfRaw}x raw bytes ` +
         `(targets 25 ms, 50x): ${s.met ? 'met' : 'NOT met'}`,
     )
-    save('rollups', result)
+    save('rollups', rollups)
+    save('stats-page', page)
   }
 } finally {
   rmSync(dataDir, { recursive: true, force: true })

@@ -73,11 +73,23 @@ async function backfillYear(
     await client.command({ query: `DROP TABLE IF EXISTS ${staging}` })
     await client.command({ query: `CREATE TABLE ${staging} AS ${tier.table}` })
     try {
-      const source = await tierQueryOverWindow(client, tier, fromSql, toSql)
-      await client.command({
-        query: `INSERT INTO ${staging} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM (${source})`,
-        clickhouse_settings: { max_threads: 2 },
-      })
+      // Month by month: every bucket lies within one UTC month, so the months' rows never share a key,
+      // and a month of a busy artist's states fits in memory where a year may not.
+      for (let month = 1; month <= 12; month++) {
+        const next = month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, '0')}`
+        const source = await tierQueryOverWindow(
+          client,
+          tier,
+          `toDateTime64('${year}-${String(month).padStart(2, '0')}-01 00:00:00', 3, 'UTC')`,
+          `toDateTime64('${next}-01 00:00:00', 3, 'UTC')`,
+        )
+        await client.command({
+          query: `INSERT INTO ${staging} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM (${source})`,
+          // Explicitly no deduplication: chDB keeps a query's settings in its session, so a token an
+          // earlier insert on this connection carried would otherwise drop every month but the first.
+          clickhouse_settings: { max_threads: 2, insert_deduplicate: 0, insert_deduplication_token: '' },
+        })
+      }
       await client.command({ query: `ALTER TABLE ${tier.table} REPLACE PARTITION ${year} FROM ${staging}` })
     } finally {
       await client.command({ query: `DROP TABLE IF EXISTS ${staging}` })

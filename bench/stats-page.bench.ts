@@ -1,0 +1,87 @@
+// Benchmark: the stats page's one-round-trip endpoint over HTTP, under concurrent load, for the head
+// artist of the rollups benchmark (same data directory, same run), over each preset, in its own zone.
+// Target: p99 at most 50 ms.
+import { createApp } from '../api/app.js'
+import { listen } from '../api/server.js'
+import { PRESETS } from '../rollups/calendar.js'
+import { StatsReader } from '../rollups/stats-reader.js'
+import { mintToken, TokenVerifier } from '../src/auth/tokens.js'
+import type { ClickHouseClient } from '../src/clickhouse/client.js'
+import { silentLogger } from '../src/logger.js'
+
+export interface PageFigure {
+  preset: string
+  requests: number
+  concurrency: number
+  p50Ms: number
+  p99Ms: number
+  requestsPerSecond: number
+}
+
+const SECRET = 'bench-secret-0123456789-abcdefghijklmnop'
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0
+}
+
+export async function benchStatsPage(
+  clients: ClickHouseClient[],
+  options: { artist: number; zone: string; requests: number; concurrency: number },
+  log: (line: string) => void,
+) {
+  const app = createApp({
+    logger: silentLogger,
+    readiness: {},
+    stats: { reader: new StatsReader(clients), verifier: new TokenVerifier({ secret: SECRET }) },
+  })
+  const server = await listen(app, { port: 0, host: '127.0.0.1' })
+  const token = await mintToken(SECRET, { userId: options.artist })
+  const figures: PageFigure[] = []
+  try {
+    for (const preset of PRESETS) {
+      const url = `http://127.0.0.1:${server.port}/v1/stats/artists/${options.artist}/page?preset=${preset}&tz=${encodeURIComponent(options.zone)}`
+      const ask = async () => {
+        const started = performance.now()
+        const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } })
+        await response.arrayBuffer()
+        if (response.status !== 200) throw new Error(`${preset}: HTTP ${response.status}`)
+        return performance.now() - started
+      }
+      for (let i = 0; i < 3; i++) await ask()
+      const times: number[] = []
+      let next = 0
+      const started = performance.now()
+      await Promise.all(
+        Array.from({ length: options.concurrency }, async () => {
+          while (next++ < options.requests) times.push(await ask())
+        }),
+      )
+      const seconds = (performance.now() - started) / 1000
+      times.sort((a, b) => a - b)
+      const figure = {
+        preset,
+        requests: times.length,
+        concurrency: options.concurrency,
+        p50Ms: Math.round(percentile(times, 50) * 10) / 10,
+        p99Ms: Math.round(percentile(times, 99) * 10) / 10,
+        requestsPerSecond: Math.round((times.length / seconds) * 10) / 10,
+      }
+      figures.push(figure)
+      log(
+        `  page ${preset.padEnd(3)} ${options.zone}: p50 ${figure.p50Ms} ms, p99 ${figure.p99Ms} ms, ` +
+          `${figure.requestsPerSecond} req/s at concurrency ${options.concurrency}`,
+      )
+    }
+  } finally {
+    await server.close()
+  }
+  const worst = Math.max(...figures.map((figure) => figure.p99Ms))
+  return {
+    artist: options.artist,
+    zone: options.zone,
+    figures,
+    worstP99Ms: worst,
+    target: { p99Ms: 50 },
+    met: worst <= 50,
+  }
+}
