@@ -75,7 +75,30 @@ export function trackQuery(search: TrackSearch): estypes.QueryDslQueryContainer 
         },
       }
     : { match_all: {} }
-  return publicOnly({ bool: { must: [text], filter: filters } })
+  return publicOnly({
+    function_score: {
+      query: { bool: { must: [text], filter: filters } },
+      // Gentle lifts, added to the text score (a title match scores tens): plays of the last 7 days and
+      // likes from the stats pipeline (popularity-job.ts), recent uploads, verified artists.
+      functions: [
+        {
+          field_value_factor: {
+            field: 'popularity.plays_recent',
+            modifier: 'log1p',
+            factor: 0.5,
+            missing: 0,
+          },
+        },
+        {
+          field_value_factor: { field: 'popularity.likes_total', modifier: 'log1p', factor: 0.5, missing: 0 },
+        },
+        { gauss: { created_at: { origin: 'now', scale: '365d', offset: '30d', decay: 0.5 } }, weight: 1 },
+        { filter: { term: { 'user.verified': true } }, weight: 1 },
+      ],
+      score_mode: 'sum',
+      boost_mode: 'sum',
+    },
+  })
 }
 
 export function trackSort(sort: TrackSearch['sort']): estypes.SortCombinations[] {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { createApp } from '../api/app.js'
 import { listen } from '../api/server.js'
 import { ModelIndexer } from '../indexers/model-indexer.js'
+import { PopularityJob } from '../indexers/popularity-job.js'
 import { ReplicaSource } from '../indexers/replica-source.js'
 import { EventLog } from '../rollups/event-log.js'
 import { migrate } from '../rollups/migrate.js'
@@ -144,6 +145,16 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
         clickhouse: clickhouseReady(clickhouse),
       },
     })
+    // Popularity from the rollups into the track documents (every 10 minutes; every 30 s in the demo).
+    const popularity = new PopularityJob({
+      es: elasticsearch,
+      alias: `${config.elasticsearch.indexPrefix}tracks`,
+      clickhouse: clickhouse2,
+      logger: logger.child({ module: 'popularity' }),
+      intervalMs: options.demo ? 30_000 : 600_000,
+    })
+    popularity.start()
+    lifecycle.add('popularity job', () => popularity.stop())
     const server = await listen(app, config.http)
     port = server.port
     lifecycle.add('http', () => server.close())

@@ -12,6 +12,8 @@ export interface StoredState {
   state: RecordState
   seqNo: number
   primaryTerm: number
+  /** Fields another writer keeps in the document (the popularity job's), carried over on rewrite. */
+  popularity?: unknown
 }
 
 /** Makes sure `alias` points at a concrete index with our mapping; creates `<alias>_v<N>_<time>` if not. */
@@ -60,14 +62,20 @@ export async function readStates(
   const response = await es.mget<Record<string, unknown>>({
     index: alias,
     ids: ids.map(String),
-    _source_includes: ['merge_state'],
+    _source_includes: ['merge_state', 'popularity'],
   })
   for (const doc of response.docs) {
     if (!('found' in doc) || !doc.found) continue
     const id = Number(doc._id)
     const state = stateOfDocument(model, id, doc._source)
     if (state && doc._seq_no !== undefined && doc._primary_term !== undefined) {
-      found.set(id, { state, seqNo: doc._seq_no, primaryTerm: doc._primary_term })
+      const popularity = doc._source?.popularity
+      found.set(id, {
+        state,
+        seqNo: doc._seq_no,
+        primaryTerm: doc._primary_term,
+        ...(popularity === undefined ? {} : { popularity }),
+      })
     }
   }
   return found

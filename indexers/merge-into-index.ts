@@ -70,7 +70,11 @@ export async function mergeIntoIndex(
         document:
           model === 'User'
             ? userDocument(state)
-            : trackDocument(state, artists.get(state.fields.user_id as number)),
+            : {
+                ...trackDocument(state, artists.get(state.fields.user_id as number)),
+                // The popularity job's figures stay: the write is conditional on the version read with them.
+                ...(found?.popularity === undefined ? {} : { popularity: found.popularity }),
+              },
         expected: found ? { seqNo: found.seqNo, primaryTerm: found.primaryTerm } : undefined,
       }
     })
