@@ -3,7 +3,7 @@
 // page by opaque cursor (search_after on a stable sort), so a deep page costs what the first does.
 // Responses are public and cacheable for a short while, with an ETag for revalidation.
 //   curl 'localhost:8080/v1/search/tracks?q=beyonce&genre=Pop&limit=10'
-import type { Client } from '@elastic/elasticsearch'
+import type { Client, estypes } from '@elastic/elasticsearch'
 import { errors as esErrors } from '@elastic/elasticsearch'
 import { Hono } from 'hono'
 import { etag } from 'hono/etag'
@@ -80,6 +80,39 @@ function parse<T extends z.ZodTypeAny>(schema: T, query: Record<string, string>)
   return result.data
 }
 
+/** The Elasticsearch request of GET /v1/search/tracks (the benchmark sends the same one straight). */
+export function trackSearchRequest(
+  p: z.output<typeof trackParams>,
+  index: string,
+  timeoutMs = 2_000,
+  after?: unknown[],
+): estypes.SearchRequest {
+  const tag = p.tag ? parseTags(p.tag)[0] : undefined
+  return {
+    index,
+    query: trackQuery({
+      q: normalizeQuery(p.q),
+      genre: p.genre,
+      tag,
+      license: p.license,
+      durationMin: p.duration_min,
+      durationMax: p.duration_max,
+      createdFrom: p.created_from,
+      createdTo: p.created_to,
+      sort: p.sort,
+    }),
+    sort: trackSort(p.sort),
+    size: p.limit,
+    track_total_hits: true,
+    timeout: `${timeoutMs}ms`,
+    ...(after ? { search_after: after as estypes.SortResults } : {}),
+    _source: TRACK_FIELDS,
+    aggs: { genres: { terms: { field: 'genre', size: 20 } } },
+    // The plain highlighter: the others need offsets in the index for phrase and prefix queries.
+    highlight: { type: 'plain', fields: { title_folded: {} }, pre_tags: ['<em>'], post_tags: ['</em>'] },
+  }
+}
+
 export function searchRoutes(options: SearchRoutesOptions): Hono {
   const { es, aliases } = options
   const app = new Hono()
@@ -116,31 +149,8 @@ export function searchRoutes(options: SearchRoutesOptions): Hono {
     }
     const after = p.cursor ? decodeCursor(p.cursor) : undefined
     if (p.cursor && !after) throw badRequest('cursor', 'is not a cursor this API gave out')
-    const tag = p.tag ? parseTags(p.tag)[0] : undefined
     const result = await run(() =>
-      es.search<Record<string, unknown>>({
-        index: aliases.tracks,
-        query: trackQuery({
-          q: normalizeQuery(p.q),
-          genre: p.genre,
-          tag,
-          license: p.license,
-          durationMin: p.duration_min,
-          durationMax: p.duration_max,
-          createdFrom: p.created_from,
-          createdTo: p.created_to,
-          sort: p.sort,
-        }),
-        sort: trackSort(p.sort),
-        size: p.limit,
-        track_total_hits: true,
-        timeout: `${options.timeoutMs ?? 2_000}ms`,
-        ...(after ? { search_after: after } : {}),
-        _source: TRACK_FIELDS,
-        aggs: { genres: { terms: { field: 'genre', size: 20 } } },
-        // The plain highlighter: the others need offsets in the index for phrase and prefix queries.
-        highlight: { type: 'plain', fields: { title_folded: {} }, pre_tags: ['<em>'], post_tags: ['</em>'] },
-      }),
+      es.search<Record<string, unknown>>(trackSearchRequest(p, aliases.tracks, options.timeoutMs, after)),
     )
     const hits = result.hits.hits
     return c.json({

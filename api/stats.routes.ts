@@ -85,12 +85,12 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
   const rangeOf = (params: Parameters<typeof resolveRange>[0], scope: Scope) =>
     resolveRange(params, now(), () => store(reader.firstEventAt(scope.ownerId)))
 
-  // How fresh the numbers are: every event logged up to this instant is counted (the rollups are kept
-  // by the log's own inserts). Data only, so an unchanged answer keeps its ETag.
-  const freshness = async (ownerId: number) => {
-    const last = await reader.lastLoggedAt(ownerId)
-    return { last_event_logged_at: last ? new Date(last).toISOString() : null }
-  }
+  // How fresh the numbers are: when the newest event counted in the answer was logged (the rollups are
+  // kept by the log's own inserts, so every event logged by then is in). Data only, so an unchanged
+  // answer keeps its ETag.
+  const freshness = (lastLoggedAt: number | null) => ({
+    last_event_logged_at: lastLoggedAt ? new Date(lastLoggedAt).toISOString() : null,
+  })
 
   for (const kind of ['artists', 'tracks'] as const) {
     app.get(`/v1/stats/${kind}/:id/summary`, async (c) => {
@@ -101,9 +101,7 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
       const periods: TimeRange[] = [{ start: range.from, end: range.to }]
       if (compare.includes('previous')) periods.push(previousPeriod(range.from, range.to))
       if (compare.includes('year')) periods.push(yearBefore(range.from, range.to, range.tz))
-      const [totals, fresh] = await store(
-        Promise.all([reader.totals(scope, periods), freshness(scope.ownerId)]),
-      )
+      const { totals, lastLoggedAt } = await store(reader.totalsAndFreshness(scope, periods))
       const current = totals[0] as Totals
       const body: Record<string, unknown> = { ...ids(scope), range: rangeJson(range), totals: current }
       let next = 1
@@ -118,7 +116,7 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
           change: change(current, other),
         }
       }
-      return c.json({ ...body, freshness: fresh })
+      return c.json({ ...body, freshness: freshness(lastLoggedAt) })
     })
 
     app.get(`/v1/stats/${kind}/:id/timeseries`, async (c) => {
@@ -127,9 +125,7 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
       const range = await rangeOf(params, scope)
       checkInterval(range, params.interval)
       const metrics = metricsOf(params.metrics)
-      const [series, fresh] = await store(
-        Promise.all([seriesOf(scope, range, params.interval), freshness(scope.ownerId)]),
-      )
+      const { series, lastLoggedAt } = await store(seriesOf(scope, range, params.interval))
       const rows = series.map((point) => ({ t: point.t, ...pick(point, metrics) }))
       if (params.format === 'csv')
         return csv(c, rows, ['t', ...metrics], `series-${kind}-${c.req.param('id')}`)
@@ -139,7 +135,7 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
         interval: params.interval,
         metrics,
         series: rows,
-        freshness: fresh,
+        freshness: freshness(lastLoggedAt),
       })
     })
 
@@ -157,7 +153,9 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
     })
   }
 
-  // Everything the stats page shows, in one round trip; its queries run side by side.
+  // Everything the stats page shows, in one round trip: four queries side by side (the totals, their
+  // comparison, the series and the freshness in one; the four top dimensions in one; top tracks; top
+  // listeners, counted from the raw log over at most the range's last 30 days).
   app.get('/v1/stats/artists/:id/page', async (c) => {
     const scope = await scopeOf(c, 'artists')
     const params = parseParams(pageParams, c.req.query())
@@ -165,16 +163,18 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
     const interval = params.interval ?? defaultInterval(range)
     checkInterval(range, interval)
     const previous = previousPeriod(range.from, range.to)
-    const lists = ['tracks', 'countries', 'cities', 'sources', 'referrers', 'listeners'] as const
-    const [totals, series, fresh, ...tops] = await store(
+    const buckets = calendarBuckets(range.from, range.to, interval, range.tz)
+    const listenersRange = { start: Math.max(range.from, range.to - PAGE_LISTENERS_MS), end: range.to }
+    const span = { start: range.from, end: range.to }
+    const [counted, dimensions, tracks, listeners] = await store(
       Promise.all([
-        reader.totals(scope, [{ start: range.from, end: range.to }, previous]),
-        seriesOf(scope, range, interval),
-        freshness(scope.ownerId),
-        ...lists.map((list) => topList(scope, list, range, 10)),
+        reader.totalsAndFreshness(scope, [span, previous, ...buckets]),
+        reader.tops(scope, ['country', 'city', 'source', 'referrer'], span, 10),
+        reader.topTracks(scope.ownerId, span, 10),
+        reader.topListeners(scope, listenersRange, 10),
       ]),
     )
-    const [current, before] = totals as [Totals, Totals]
+    const [current, before, ...series] = counted.totals as [Totals, Totals, ...Totals[]]
     return c.json({
       ...ids(scope),
       range: rangeJson(range),
@@ -186,16 +186,30 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
         totals: before,
         change: change(current, before),
       },
-      series,
-      top: Object.fromEntries(lists.map((list, i) => [list, tops[i]])),
-      freshness: fresh,
+      series: buckets.map((bucket, i) => ({ t: bucket.label, ...(series[i] as Totals) })),
+      top: {
+        tracks,
+        countries: topRows('country', dimensions.country ?? []),
+        cities: topRows('city', dimensions.city ?? []),
+        sources: topRows('source', dimensions.source ?? []),
+        referrers: topRows('referrer', dimensions.referrer ?? []),
+        listeners,
+      },
+      top_listeners_range: {
+        from: formatInstant(listenersRange.start, range.tz),
+        to: formatInstant(listenersRange.end, range.tz),
+      },
+      freshness: freshness(counted.lastLoggedAt),
     })
   })
 
   async function seriesOf(scope: Scope, range: ResolvedRange, interval: Interval) {
     const buckets = calendarBuckets(range.from, range.to, interval, range.tz)
-    const totals = await reader.totals(scope, buckets)
-    return buckets.map((bucket, i) => ({ t: bucket.label, ...(totals[i] as Totals) }))
+    const { totals, lastLoggedAt } = await reader.totalsAndFreshness(scope, buckets)
+    return {
+      series: buckets.map((bucket, i) => ({ t: bucket.label, ...(totals[i] as Totals) })),
+      lastLoggedAt,
+    }
   }
 
   async function topList(scope: Scope, list: TopList, range: ResolvedRange, limit: number): Promise<Row[]> {
@@ -206,17 +220,23 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
     }
     if (list === 'listeners') return (await reader.topListeners(scope, span, limit)) as unknown as Row[]
     const dimension = DIMENSION[list] as TopDimension
-    const rows = await reader.top(scope, dimension, span, limit)
-    return rows.map(({ value, plays }) => {
-      if (dimension === 'city') {
-        const [country, city] = value.split('|')
-        return { city: city || null, country: country || null, plays }
-      }
-      return { [dimension]: value || null, plays }
-    })
+    return topRows(dimension, await reader.top(scope, dimension, span, limit))
   }
 
   return app
+}
+
+/** The page's top listeners cover at most the range's last 30 days (they are counted from the raw log). */
+const PAGE_LISTENERS_MS = 30 * 86_400_000
+
+function topRows(dimension: TopDimension, rows: { value: string; plays: number }[]): Row[] {
+  return rows.map(({ value, plays }) => {
+    if (dimension === 'city') {
+      const [country, city] = value.split('|')
+      return { city: city || null, country: country || null, plays }
+    }
+    return { [dimension]: value || null, plays }
+  })
 }
 
 function columnsOf(list: TopList): string[] {

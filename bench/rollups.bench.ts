@@ -128,7 +128,7 @@ export async function benchRollups(
   sizes: RollupBenchSizes,
   log: (line: string) => void,
   /** Runs on the loaded data before it is removed (the stats page benchmark). */
-  afterwards?: (clients: ClickHouseClient[]) => Promise<unknown>,
+  afterwards?: (clients: ClickHouseClient[], rollups: unknown) => Promise<unknown>,
 ) {
   const client = await createClickHouse({
     ...config.clickhouse,
@@ -198,9 +198,7 @@ export async function benchRollups(
     const worstP99 = Math.max(...figures.map((f) => f.plannerP99Ms))
     const headLong = figures.filter((f) => f.artist === 'head' && (f.preset === '12m' || f.preset === 'all'))
     const minLongSpeedup = Math.min(...headLong.map((f) => f.speedup))
-    const after = afterwards ? await afterwards([client, second]) : undefined
-    return {
-      after,
+    const result = {
       sizes,
       load,
       headPlaysLastYear,
@@ -216,6 +214,8 @@ export async function benchRollups(
         met: worstP99 <= 25 && minLongSpeedup >= 50 && figures.every((f) => f.equal),
       },
     }
+    const after = afterwards ? await afterwards([client, second], result) : undefined
+    return { ...result, after }
   } finally {
     await second.close()
     await client.close()

@@ -10,6 +10,7 @@ import { projectRoot } from '../src/paths.js'
 import { servicesUp } from '../src/services/local-services.js'
 import { benchIndexer } from './indexer.bench.js'
 import { benchRollups } from './rollups.bench.js'
+import { benchSearch } from './search.bench.js'
 import { benchStatsIngest } from './stats-ingest.bench.js'
 import { benchStatsPage } from './stats-page.bench.js'
 
@@ -76,24 +77,48 @@ try {
         iterations: 30,
       },
       (line) => console.log(line),
-      (clients) => {
+      async (clients, rollups) => {
+        save('rollups', rollups)
         console.log('stats page (one round trip, HTTP, concurrent) for the head artist in its zone')
-        return benchStatsPage(
-          clients,
-          { artist: 1, zone: 'Europe/Berlin', requests: 200, concurrency: 4 },
-          (line) => console.log(line),
-        )
+        const page = []
+        for (const concurrency of [1, 2, 4]) {
+          page.push(
+            await benchStatsPage(
+              clients,
+              { artist: 1, zone: 'Europe/Berlin', requests: 100, concurrency },
+              (line) => console.log(line),
+            ),
+          )
+        }
+        save('stats-page', page)
+        return page
       },
     )
-    const { after: page, ...rollups } = result
+    const { after: _page, ...rollups } = result
     const s = rollups.summary
     console.log(
       `  worst planner p99 ${s.worstPlannerP99Ms} ms, slowest head 12m/all speedup ${s.minSpeedupHead12mAndAll}x, ` +
         `answers ${s.allEqual ? 'all equal to' : 'DIFFERENT from'} the raw log; rollups ${rollups.bytes.rollupShareOfRaw}x raw bytes ` +
         `(targets 25 ms, 50x): ${s.met ? 'met' : 'NOT met'}`,
     )
-    save('rollups', rollups)
-    save('stats-page', page)
+  }
+  if (!only || only === 'search') {
+    console.log('search latency (API beside Elasticsearch alone, 200 requests/s)')
+    const result = await benchSearch(
+      config,
+      {
+        tracks: Math.max(3_000, Math.round(100_000 * scale)),
+        ratePerSecond: 200,
+        secondsPerRound: 15,
+        rounds: 2,
+      },
+      (line) => console.log(line),
+    )
+    console.log(
+      `  API p50 ${result.api.p50Ms} ms p99 ${result.api.p99Ms} ms; Elasticsearch alone p50 ${result.elasticsearch.p50Ms} ms ` +
+        `p99 ${result.elasticsearch.p99Ms} ms; p99 ratio ${result.ratioP99} (targets 30 ms, 1.3x): ${result.met ? 'met' : 'NOT met'}`,
+    )
+    save('search', result)
   }
 } finally {
   rmSync(dataDir, { recursive: true, force: true })

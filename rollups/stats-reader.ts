@@ -56,6 +56,8 @@ const RAW_COUNTS = `toUInt64(countIf(type = 'play')) AS plays, toUInt64(countIf(
 const SUMMED_COUNTS = `toUInt64(sum(plays)) AS plays, toUInt64(sum(likes)) AS likes, toUInt64(sum(reposts)) AS reposts,
   toUInt64(sum(comments)) AS comments, toUInt64(sum(downloads)) AS downloads`
 const KEY_SHIFT = 4_294_967_296
+/** Top tracks over ranges up to this long are counted from the raw log. */
+const RAW_TOP_TRACKS_MS = 3 * 86_400_000
 
 export class StatsReader {
   private readonly clients: { client: ClickHouseClient; busy: number }[]
@@ -70,6 +72,18 @@ export class StatsReader {
 
   /** Totals for each range (in the same order); a range with no events gives zeros. */
   async totals(scope: Scope, ranges: TimeRange[], source: Source = 'rollups'): Promise<Totals[]> {
+    return (await this.totalsAndFreshness(scope, ranges, source)).totals
+  }
+
+  /**
+   * totals(), and when the newest event they count was logged (null: none), from the same query: the
+   * stats page asks for its summary, comparison, series and freshness at once.
+   */
+  async totalsAndFreshness(
+    scope: Scope,
+    ranges: TimeRange[],
+    source: Source = 'rollups',
+  ): Promise<{ totals: Totals[]; lastLoggedAt: number | null }> {
     const live = ranges
       .map((range, i) => ({ ...range, index: i + 1 }))
       .filter((range) => range.start < range.end)
@@ -96,21 +110,26 @@ export class StatsReader {
         params.indexes = indexes
         parts.push(`SELECT transform(toUInt64(span_minutes) * ${KEY_SHIFT} + toUInt32(bucket),
             {keys:Array(UInt64)}, {indexes:Array(UInt32)}, 0) AS idx,
-            plays, likes, reposts, comments, downloads, listeners
+            plays, likes, reposts, comments, downloads, listeners, last_logged_at
           FROM ${TABLES.rollup}
           WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND (${countBucketsCondition(buckets)})`)
       }
       if (raw.length > 0) parts.push(rawCountsPart(scope, raw))
     }
     const empty = ranges.map(() => zeroTotals())
-    if (parts.length === 0) return empty
-    const rows = await this.rows<Totals & { idx: number }>(
-      `SELECT idx, ${SUMMED_COUNTS}, toUInt64(uniqHLL12Merge(listeners)) AS listeners
+    if (parts.length === 0) return { totals: empty, lastLoggedAt: null }
+    const rows = await this.rows<Totals & { idx: number; logged: number }>(
+      `SELECT idx, ${SUMMED_COUNTS}, toUInt64(uniqHLL12Merge(listeners)) AS listeners,
+         toUnixTimestamp64Milli(max(last_logged_at)) AS logged
        FROM (${parts.join(' UNION ALL ')}) WHERE idx != 0 GROUP BY idx`,
       params,
     )
-    for (const row of rows) empty[row.idx - 1] = pickTotals(row)
-    return empty
+    let lastLoggedAt: number | null = null
+    for (const row of rows) {
+      empty[row.idx - 1] = pickTotals(row)
+      if (Number(row.logged) > 0) lastLoggedAt = Math.max(lastLoggedAt ?? 0, Number(row.logged))
+    }
+    return { totals: empty, lastLoggedAt }
   }
 
   /**
@@ -144,12 +163,24 @@ export class StatsReader {
     range: TimeRange,
     limit: number,
     source: Source = 'rollups',
-  ) {
-    const params = { ...scopeParams(scope), dimension, limit }
-    const rawPart = (pieces: TimeRange[]) => `SELECT ${dimensionValue(dimension)} AS value, count() AS plays
-      FROM ${TABLES.statsEvents}
+  ): Promise<TopRow[]> {
+    return (await this.tops(scope, [dimension], range, limit, source))[dimension] ?? []
+  }
+
+  /** The top values of several dimensions at once (one query): by plays, ties by value. */
+  async tops(
+    scope: Scope,
+    dimensions: TopDimension[],
+    range: TimeRange,
+    limit: number,
+    source: Source = 'rollups',
+  ): Promise<Partial<Record<TopDimension, TopRow[]>>> {
+    const params = { ...scopeParams(scope), dimensions, limit }
+    const pairs = dimensions.map((dimension) => `('${dimension}', ${dimensionValue(dimension)})`).join(', ')
+    const rawPart = (pieces: TimeRange[]) => `SELECT pair.1 AS dimension, pair.2 AS value, count() AS plays
+      FROM ${TABLES.statsEvents} ARRAY JOIN [${pairs}] AS pair
       WHERE ${rawScope(scope)} AND type = 'play' AND (${timeRanges(pieces)})
-      GROUP BY value`
+      GROUP BY dimension, value`
     const parts: string[] = []
     if (source === 'raw') parts.push(rawPart([range]))
     else {
@@ -161,18 +192,22 @@ export class StatsReader {
         const spans = [...bySpan].map(
           ([span, starts]) => `(span = '${span}' AND bucket IN (${ints(starts)}))`,
         )
-        parts.push(`SELECT value, plays FROM ${TABLES.rollupTop}
-          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND dimension = {dimension:String}
-            AND (${spans.join(' OR ')})`)
+        parts.push(`SELECT toString(dimension) AS dimension, toString(value) AS value, plays FROM ${TABLES.rollupTop}
+          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64}
+            AND dimension IN {dimensions:Array(String)} AND (${spans.join(' OR ')})`)
       }
       if (cover.raw.length > 0) parts.push(rawPart(cover.raw))
     }
-    if (parts.length === 0) return []
-    return this.rows<TopRow>(
-      `SELECT toString(value) AS value, toUInt64(sum(plays)) AS plays FROM (${parts.join(' UNION ALL ')})
-       GROUP BY value HAVING plays > 0 ORDER BY plays DESC, value ASC LIMIT {limit:UInt32}`,
+    const result: Partial<Record<TopDimension, TopRow[]>> = Object.fromEntries(dimensions.map((d) => [d, []]))
+    if (parts.length === 0) return result
+    const rows = await this.rows<TopRow & { dimension: TopDimension }>(
+      `SELECT dimension, value, toUInt64(sum(plays)) AS plays FROM (${parts.join(' UNION ALL ')})
+       GROUP BY dimension, value HAVING plays > 0
+       ORDER BY dimension, plays DESC, value ASC LIMIT {limit:UInt32} BY dimension`,
       params,
     )
+    for (const row of rows) result[row.dimension]?.push({ value: row.value, plays: Number(row.plays) })
+    return result
   }
 
   /** The artist's tracks with the most plays in a range, with their counts; ties by track id. */
@@ -186,7 +221,9 @@ export class StatsReader {
     const parts: string[] = []
     const rawPart = (pieces: TimeRange[]) => `SELECT track_id, ${RAW_COUNTS}
       FROM ${TABLES.statsEvents} WHERE owner_id = {owner:UInt64} AND (${timeRanges(pieces)}) GROUP BY track_id`
-    if (source === 'raw') parts.push(rawPart([range]))
+    // A few days of the raw log are cheaper than the tiers' rows of every track (measured for an artist
+    // with 100 million plays a year: 18 ms raw against 63 ms through the tiers for 24 hours).
+    if (source === 'raw' || range.end - range.start <= RAW_TOP_TRACKS_MS) parts.push(rawPart([range]))
     else {
       const cover = coverWithCountSpans(range.start, range.end)
       if (cover.buckets.length > 0) {
@@ -233,19 +270,6 @@ export class StatsReader {
       { track: trackId },
     )
     return rows[0] ? Number(rows[0].owner_id) : null
-  }
-
-  /** When the newest event of this artist counted in the rollups was logged (null: none). */
-  async lastLoggedAt(ownerId: number): Promise<number | null> {
-    const rows = await this.rows<{ at: number | null }>(
-      `SELECT toUnixTimestamp64Milli(max(last_logged_at)) AS at, count() AS n FROM ${TABLES.rollup}
-       WHERE owner_id = {owner:UInt64} AND track_id = 0 AND span_minutes = 1440
-         AND bucket >= (SELECT max(bucket) FROM ${TABLES.rollup}
-                        WHERE owner_id = {owner:UInt64} AND track_id = 0 AND span_minutes = 1440) - INTERVAL 2 DAY
-       HAVING n > 0`,
-      { owner: ownerId },
-    )
-    return rows[0]?.at ? Number(rows[0].at) : null
   }
 
   /** The time of the artist's first logged event (null: none); `all` ranges start there. */
@@ -297,7 +321,8 @@ function rawScope(scope: Scope): string {
 
 function rawCountsPart(scope: Scope, pieces: (TimeRange & { index: number })[]): string {
   const index = pieces.map((piece) => `${timeRanges([piece])}, ${int(piece.index)}`).join(', ')
-  return `SELECT multiIf(${index}, 0) AS idx, ${RAW_COUNTS}, ${LISTENER_STATE} AS listeners
+  return `SELECT multiIf(${index}, 0) AS idx, ${RAW_COUNTS}, ${LISTENER_STATE} AS listeners,
+      max(logged_at) AS last_logged_at
     FROM ${TABLES.statsEvents} WHERE ${rawScope(scope)} AND (${timeRanges(pieces)}) GROUP BY idx`
 }
 

@@ -175,7 +175,12 @@ function renderTops(data) {
         ])
     container.append(
       element('section', { 'data-top': key }, [
-        element('h3', { text: title }),
+        element('h3', {
+          text:
+            key === 'listeners' && data.top_listeners_range.from !== data.range.from
+              ? `${title} (the last 30 days)`
+              : title,
+        }),
         element('table', {}, [
           element('thead', {}, [
             element(
@@ -236,7 +241,7 @@ async function load() {
     )
     const last = data.freshness.last_event_logged_at
     $('#freshness').textContent = last
-      ? `Includes every event logged up to ${new Date(last).toLocaleString()}.`
+      ? `The newest event counted was logged ${new Date(last).toLocaleString()}.`
       : 'No events logged yet.'
   } catch (err) {
     if (request === state.request) setStatus(`Could not load the stats: ${err.message}`, true)

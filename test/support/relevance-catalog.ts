@@ -116,7 +116,7 @@ export const JUDGEMENTS: Judgement[] = [
   { q: 'army of me', grades: { 402: 3 } },
 ]
 
-const WORDS = [
+export const WORDS = [
   'Midnight',
   'City',
   'Drive',
