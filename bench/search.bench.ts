@@ -8,13 +8,11 @@ import { listen } from '../api/server.js'
 import { ensureIndex } from '../indexers/index-store.js'
 import { trackIndex, userIndex } from '../indexers/mappings.js'
 import { mergeIntoIndex } from '../indexers/merge-into-index.js'
-import { type RecordState, stateOfChange } from '../indexers/record-state.js'
 import type { Config } from '../src/config.js'
-import { parseModelEvent } from '../src/contracts/model-events.js'
 import { createElasticsearchClient } from '../src/elasticsearch/client.js'
 import { silentLogger } from '../src/logger.js'
 import { random } from '../src/workload/stats-workload.js'
-import { trackRecord, userRecord } from '../test/support/records.js'
+import { createdStates, trackRecord, userRecord } from '../test/support/records.js'
 import { JUDGEMENTS, relevanceCatalog, WORDS } from '../test/support/relevance-catalog.js'
 
 export interface SearchBenchOptions {
@@ -32,16 +30,6 @@ interface Latencies {
   errors: number
 }
 
-function states(model: 'Track' | 'User', records: Record<string, unknown>[]): Map<number, RecordState> {
-  const out = new Map<number, RecordState>()
-  for (const record of records) {
-    const parsed = parseModelEvent(`create.${model}`, JSON.stringify(record))
-    if (parsed.kind !== 'change') throw new Error(parsed.reason)
-    out.set(parsed.change.id, stateOfChange(parsed.change))
-  }
-  return out
-}
-
 async function load(
   es: Client,
   aliases: { tracks: string; users: string },
@@ -54,7 +42,7 @@ async function load(
   await mergeIntoIndex(
     { es, index: aliases.users, usersIndex: aliases.users },
     'User',
-    states(
+    createdStates(
       'User',
       users.map((user) => userRecord(user.id, { ...user, permalink: `u-${user.id}` })),
     ),
@@ -66,7 +54,7 @@ async function load(
     await mergeIntoIndex(
       { es, index: aliases.tracks, usersIndex: aliases.users },
       'Track',
-      states(
+      createdStates(
         'Track',
         part.map(({ plays_recent: _, likes_total: __, ...track }) =>
           trackRecord(track.id, {

@@ -6,11 +6,10 @@ import { createApp } from '../../api/app.js'
 import { ensureIndex } from '../../indexers/index-store.js'
 import { trackIndex, userIndex } from '../../indexers/mappings.js'
 import { mergeIntoIndex } from '../../indexers/merge-into-index.js'
-import { type RecordState, stateOfChange } from '../../indexers/record-state.js'
-import { parseModelEvent } from '../../src/contracts/model-events.js'
 import { createElasticsearchClient } from '../../src/elasticsearch/client.js'
 import { silentLogger } from '../../src/logger.js'
 import { type TestEnv, testEnv } from '../support/harness.js'
+import { createdStates } from '../support/records.js'
 
 let env: TestEnv
 const es = createElasticsearchClient({ url: process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200' })
@@ -53,16 +52,6 @@ const tracks = [
   { id: 16, user_id: 3, title: 'Midnight Sun', genre: 'Ambient', tag_list: '' },
 ]
 
-function states(model: 'Track' | 'User', records: Record<string, unknown>[]): Map<number, RecordState> {
-  const out = new Map<number, RecordState>()
-  for (const record of records) {
-    const parsed = parseModelEvent(`create.${model}`, JSON.stringify(record))
-    if (parsed.kind !== 'change') throw new Error(parsed.reason)
-    out.set(parsed.change.id, stateOfChange(parsed.change))
-  }
-  return out
-}
-
 beforeAll(async () => {
   env = testEnv('search')
   const base = env.prefix.replace(/\.$/, '')
@@ -73,7 +62,7 @@ beforeAll(async () => {
   await mergeIntoIndex(
     { es, index: aliases.users, usersIndex: aliases.users },
     'User',
-    states(
+    createdStates(
       'User',
       users.map((u) => ({
         permalink: String(u.username).toLowerCase(),
@@ -91,7 +80,7 @@ beforeAll(async () => {
   await mergeIntoIndex(
     { es, index: aliases.tracks, usersIndex: aliases.users },
     'Track',
-    states(
+    createdStates(
       'Track',
       tracks.map((t, i) => ({
         permalink: `t-${t.id}`,

@@ -9,13 +9,11 @@ import { createApp } from '../../api/app.js'
 import { ensureIndex } from '../../indexers/index-store.js'
 import { trackIndex, userIndex } from '../../indexers/mappings.js'
 import { mergeIntoIndex } from '../../indexers/merge-into-index.js'
-import { type RecordState, stateOfChange } from '../../indexers/record-state.js'
-import { parseModelEvent } from '../../src/contracts/model-events.js'
 import { createElasticsearchClient } from '../../src/elasticsearch/client.js'
 import { silentLogger } from '../../src/logger.js'
 import { projectRoot } from '../../src/paths.js'
 import { type TestEnv, testEnv } from '../support/harness.js'
-import { trackRecord, userRecord } from '../support/records.js'
+import { createdStates, trackRecord, userRecord } from '../support/records.js'
 import { JUDGEMENTS, ndcgAt, relevanceCatalog } from '../support/relevance-catalog.js'
 
 /** The level reached when this set was written (0.949); a change that lowers it fails here. */
@@ -24,16 +22,6 @@ const MIN_MEAN_NDCG = 0.94
 let env: TestEnv
 const es = createElasticsearchClient({ url: process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200' })
 let app: ReturnType<typeof createApp>
-
-function states(model: 'Track' | 'User', records: Record<string, unknown>[]): Map<number, RecordState> {
-  const out = new Map<number, RecordState>()
-  for (const record of records) {
-    const parsed = parseModelEvent(`create.${model}`, JSON.stringify(record))
-    if (parsed.kind !== 'change') throw new Error(parsed.reason)
-    out.set(parsed.change.id, stateOfChange(parsed.change))
-  }
-  return out
-}
 
 beforeAll(async () => {
   env = testEnv('relevance')
@@ -45,7 +33,7 @@ beforeAll(async () => {
   await mergeIntoIndex(
     { es, index: aliases.users, usersIndex: aliases.users },
     'User',
-    states(
+    createdStates(
       'User',
       users.map((user) => userRecord(user.id, { ...user, permalink: `u-${user.id}` })),
     ),
@@ -54,7 +42,7 @@ beforeAll(async () => {
   await mergeIntoIndex(
     { es, index: aliases.tracks, usersIndex: aliases.users },
     'Track',
-    states(
+    createdStates(
       'Track',
       tracks.map(({ plays_recent: _, likes_total: __, ...track }) =>
         trackRecord(track.id, {

@@ -1,3 +1,5 @@
+import { type RecordState, stateOfChange } from '../../indexers/record-state.js'
+import { parseModelEvent } from '../../src/contracts/model-events.js'
 // Valid Track and User attributes as a create event carries them (CONTRACT section 1), for tests.
 // Override what a test is about; the rest stays valid.
 
@@ -46,4 +48,18 @@ export function userRecord(id: number, overrides: Record<string, unknown> = {}):
     updated_at: day(1),
     ...overrides,
   }
+}
+
+/** Records as the indexer holds them after their create events (for writing indexes directly). */
+export function createdStates(
+  model: 'Track' | 'User',
+  records: Record<string, unknown>[],
+): Map<number, RecordState> {
+  const out = new Map<number, RecordState>()
+  for (const record of records) {
+    const parsed = parseModelEvent(`create.${model}`, JSON.stringify(record))
+    if (parsed.kind !== 'change') throw new Error(parsed.reason)
+    out.set(parsed.change.id, stateOfChange(parsed.change))
+  }
+  return out
 }
