@@ -5,14 +5,11 @@ import type { Client } from '@elastic/elasticsearch'
 import { createApp } from '../api/app.js'
 import { trackParams, trackSearchRequest } from '../api/search.routes.js'
 import { listen } from '../api/server.js'
-import { ensureIndex } from '../indexers/index-store.js'
-import { trackIndex, userIndex } from '../indexers/mappings.js'
-import { mergeIntoIndex } from '../indexers/merge-into-index.js'
 import type { Config } from '../src/config.js'
 import { createElasticsearchClient } from '../src/elasticsearch/client.js'
 import { silentLogger } from '../src/logger.js'
 import { random } from '../src/workload/stats-workload.js'
-import { createdStates, trackRecord, userRecord } from '../test/support/records.js'
+import { indexCatalog } from '../test/support/catalog-index.js'
 import { JUDGEMENTS, relevanceCatalog, WORDS } from '../test/support/relevance-catalog.js'
 
 export interface SearchBenchOptions {
@@ -36,54 +33,10 @@ async function load(
   count: number,
   log: (l: string) => void,
 ) {
-  await ensureIndex(es, userIndex, aliases.users)
-  await ensureIndex(es, trackIndex, aliases.tracks)
-  const { users, tracks } = relevanceCatalog(count)
-  await mergeIntoIndex(
-    { es, index: aliases.users, usersIndex: aliases.users },
-    'User',
-    createdStates(
-      'User',
-      users.map((user) => userRecord(user.id, { ...user, permalink: `u-${user.id}` })),
-    ),
-  )
-  await es.indices.refresh({ index: aliases.users })
-  const chunk = 5_000
-  for (let i = 0; i < tracks.length; i += chunk) {
-    const part = tracks.slice(i, i + chunk)
-    await mergeIntoIndex(
-      { es, index: aliases.tracks, usersIndex: aliases.users },
-      'Track',
-      createdStates(
-        'Track',
-        part.map(({ plays_recent: _, likes_total: __, ...track }) =>
-          trackRecord(track.id, {
-            ...track,
-            permalink: `t-${track.id}`,
-            description: 'a song',
-            updated_at: track.created_at,
-          }),
-        ),
-      ),
-    )
-    const operations = part.flatMap((track) => [
-      { update: { _index: aliases.tracks, _id: String(track.id) } },
-      {
-        doc: {
-          popularity: {
-            plays_recent: track.plays_recent,
-            plays_total: track.plays_recent * 20,
-            likes_total: track.likes_total,
-          },
-        },
-      },
-    ])
-    await es.bulk({ operations })
-    log(`    indexed ${Math.min(i + chunk, tracks.length)} tracks`)
-  }
-  await es.indices.refresh({ index: aliases.tracks })
+  const catalog = relevanceCatalog(count)
+  await indexCatalog(es, aliases, catalog, (indexed) => log(`    indexed ${indexed} tracks`))
   await es.indices.forcemerge({ index: aliases.tracks, max_num_segments: 1 })
-  return tracks.length
+  return catalog.tracks.length
 }
 
 /** Search boxes' inputs: the judged queries, one to three catalog words, and prefixes of them. */
