@@ -1,9 +1,9 @@
 // The command line as an operator runs it: doctor finds all three real dependencies and prints their
 // versions; a bad configuration stops a command with a message naming the variable.
-import { execFile, spawn } from 'node:child_process'
-import { promisify } from 'node:util'
+import { spawn } from 'node:child_process'
 import amqp from 'amqplib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../support/cli.js'
 import {
   declareTestTopology,
   eventually,
@@ -12,7 +12,6 @@ import {
   testEnv,
 } from '../support/harness.js'
 
-const exec = promisify(execFile)
 let env: TestEnv
 
 beforeAll(() => {
@@ -26,19 +25,8 @@ afterAll(async () => {
   env.cleanup()
 })
 
-function cli(args: string[], extraEnv: Record<string, string> = {}) {
-  return exec(process.execPath, ['--import', 'tsx', 'bin/main.ts', ...args], {
-    env: { ...process.env, DATA_DIR: env.dataDir, LOG_LEVEL: 'warn', ...extraEnv },
-    timeout: 60_000,
-  }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  )
-}
+const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
+  runCli(args, { DATA_DIR: env.dataDir, ...extraEnv })
 
 describe('search-stats command line', () => {
   it('doctor prints RabbitMQ, Elasticsearch and ClickHouse with their versions', async () => {

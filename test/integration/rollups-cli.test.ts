@@ -1,12 +1,10 @@
 // The data engineers' rollup jobs as they run them: list, status, backfill, rebuild and verify on a log
 // written by the workload generator, and clear errors for bad ranges and a held data directory.
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClickHouse } from '../../src/clickhouse/client.js'
+import { runCli } from '../support/cli.js'
 import { type TestEnv, testEnv } from '../support/harness.js'
 
-const exec = promisify(execFile)
 let env: TestEnv
 
 beforeAll(async () => {
@@ -27,19 +25,7 @@ beforeAll(async () => {
 
 afterAll(() => env.cleanup())
 
-function cli(args: string[]) {
-  return exec(process.execPath, ['--import', 'tsx', 'bin/main.ts', ...args], {
-    env: { ...process.env, DATA_DIR: env.dataDir, LOG_LEVEL: 'warn' },
-    timeout: 90_000,
-  }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  )
-}
+const cli = (args: string[]) => runCli(args, { DATA_DIR: env.dataDir }, 90_000)
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10)
 
