@@ -15,7 +15,7 @@ import { DateTime } from 'luxon'
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
 import { quoteIdentifier } from '../src/clickhouse/client.js'
 import { TABLES } from './tables.js'
-import { TIERS, type Tier, tierQueryOverWindow } from './tier-sources.js'
+import { overWindow, TIERS, type Tier, viewQuery } from './tier-sources.js'
 
 export interface BackfillOptions {
   from: number
@@ -69,6 +69,7 @@ async function backfillYear(
   const toSql = `toDateTime64('${year + 1}-01-01 00:00:00', 3, 'UTC')`
   const staging = quoteIdentifier(`${tier.table}_backfill_${year}`)
   const columns = await tableColumns(client, tier.table)
+  const query = await viewQuery(client, tier)
   for (let attempt = 1; attempt <= attempts; attempt++) {
     await client.command({ query: `DROP TABLE IF EXISTS ${staging}` })
     await client.command({ query: `CREATE TABLE ${staging} AS ${tier.table}` })
@@ -77,9 +78,8 @@ async function backfillYear(
       // and a month of a busy artist's states fits in memory where a year may not.
       for (let month = 1; month <= 12; month++) {
         const next = month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, '0')}`
-        const source = await tierQueryOverWindow(
-          client,
-          tier,
+        const source = overWindow(
+          query,
           `toDateTime64('${year}-${String(month).padStart(2, '0')}-01 00:00:00', 3, 'UTC')`,
           `toDateTime64('${next}-01 00:00:00', 3, 'UTC')`,
         )

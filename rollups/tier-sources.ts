@@ -45,16 +45,8 @@ function logWindow(fromSql: string, toSql: string): string {
   return `(SELECT *, listener FROM ${TABLES.statsEvents} WHERE occurred_at >= ${fromSql} AND occurred_at < ${toSql})`
 }
 
-/**
- * The tier's view query with the log narrowed to a window: the rows the view would have written for
- * the log's events in that window (unmerged: one row per key, as one insert of them all would).
- */
-export async function tierQueryOverWindow(
-  client: ClickHouseClient,
-  tier: Tier,
-  fromSql: string,
-  toSql: string,
-): Promise<string> {
+/** The tier's view query as ClickHouse stored it; over a window of the log with overWindow(). */
+export async function viewQuery(client: ClickHouseClient, tier: Tier): Promise<string> {
   const result = await client.query({
     query: 'SELECT as_select FROM system.tables WHERE database = currentDatabase() AND name = {view:String}',
     query_params: { view: tier.view },
@@ -62,8 +54,18 @@ export async function tierQueryOverWindow(
   })
   const [row] = await result.json<{ as_select: string }>()
   if (!row) throw new Error(`the view ${tier.view} does not exist: run \`search-stats migrate\` first`)
-  const source = new RegExp(`FROM\\s+(\`?\\w+\`?\\.)?\`?${TABLES.statsEvents}\`?(?=\\s|$)`, 'g')
-  const matches = row.as_select.match(source) ?? []
-  if (matches.length !== 1) throw new Error(`cannot find the log in the definition of ${tier.view}`)
-  return row.as_select.replace(source, `FROM ${logWindow(fromSql, toSql)} AS ${TABLES.statsEvents}`)
+  if ((row.as_select.match(logSource()) ?? []).length !== 1) {
+    throw new Error(`cannot find the log in the definition of ${tier.view}`)
+  }
+  return row.as_select
 }
+
+/**
+ * A view query with the log narrowed to a window: the rows the view would have written for the log's
+ * events in that window (unmerged: one row per key, as one insert of them all would).
+ */
+export function overWindow(query: string, fromSql: string, toSql: string): string {
+  return query.replace(logSource(), `FROM ${logWindow(fromSql, toSql)} AS ${TABLES.statsEvents}`)
+}
+
+const logSource = () => new RegExp(`FROM\\s+(\`?\\w+\`?\\.)?\`?${TABLES.statsEvents}\`?(?=\\s|$)`, 'g')

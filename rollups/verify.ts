@@ -2,7 +2,7 @@
 // the raw log by the tier's own view query (sums equal, listener counts equal). Buckets only one side
 // has count as differences too.
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
-import { type Tier, tierQueryOverWindow } from './tier-sources.js'
+import { overWindow, type Tier, viewQuery } from './tier-sources.js'
 
 export interface TierDifferences {
   tier: string
@@ -26,7 +26,7 @@ export async function verifyTier(
       ${tier.states.map((column) => `, toUInt64(uniqHLL12Merge(${column})) AS ${column}`).join('')}
     FROM ${tier.table} WHERE bucket >= ${fromSql} AND bucket < ${toSql}
     GROUP BY ${tier.key.join(', ')} HAVING ${tier.bucketEnd} <= ${toSql}`
-  const source = await tierQueryOverWindow(client, tier, fromSql, toSql)
+  const source = overWindow(await viewQuery(client, tier), fromSql, toSql)
   const expected = `SELECT ${tier.key.join(', ')},
       ${tier.sums.map((column) => `toUInt64(${column}) AS ${column}`).join(', ')}
       ${tier.states.map((column) => `, toUInt64(finalizeAggregation(${column})) AS ${column}`).join('')}
