@@ -55,6 +55,12 @@ const track = {
     duration: { type: ['integer', 'null'], description: 'milliseconds' },
     created_at: { type: ['string', 'null'], format: 'date-time' },
     user: { type: 'object', properties: { id: { type: 'integer' }, username: { type: 'string' } } },
+    highlight: {
+      type: 'object',
+      description:
+        'track search only, when the title matched: the title, HTML-escaped, matched words in <em>',
+      properties: { title: { type: 'string' } },
+    },
   },
 }
 const user = {

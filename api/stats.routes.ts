@@ -5,7 +5,6 @@
 //   curl -H "Authorization: Bearer $(npx search-stats token --user 42)" \
 //     'localhost:8080/v1/stats/artists/42/summary?preset=30d&tz=Europe/Berlin&compare=previous'
 import { type Context, Hono } from 'hono'
-import { etag } from 'hono/etag'
 import {
   calendarBuckets,
   formatInstant,
@@ -24,6 +23,7 @@ import {
 import type { TokenVerifier } from '../src/auth/tokens.js'
 import { principalOf, requireOwner } from './auth.js'
 import { ApiError, badRequest, unavailable } from './errors.js'
+import { jsonTagged, sendTagged } from './etag.js'
 import {
   checkInterval,
   defaultInterval,
@@ -65,7 +65,6 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
     c.header('Cache-Control', 'private, max-age=0, must-revalidate')
     c.header('Vary', 'Authorization')
   })
-  app.use('/v1/stats/*', etag())
 
   /** The id in the path, the asker's right to it, and what to count. */
   async function scopeOf(c: Context, kind: Kind): Promise<Scope> {
@@ -116,7 +115,7 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
           change: change(current, other),
         }
       }
-      return c.json({ ...body, freshness: freshness(lastLoggedAt) })
+      return jsonTagged(c, { ...body, freshness: freshness(lastLoggedAt) })
     })
 
     app.get(`/v1/stats/${kind}/:id/timeseries`, async (c) => {
@@ -129,7 +128,7 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
       const rows = series.map((point) => ({ t: point.t, ...pick(point, metrics) }))
       if (params.format === 'csv')
         return csv(c, rows, ['t', ...metrics], `series-${kind}-${c.req.param('id')}`)
-      return c.json({
+      return jsonTagged(c, {
         ...ids(scope),
         range: rangeJson(range),
         interval: params.interval,
@@ -149,7 +148,7 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
       const items = await store(topList(scope, list, range, params.limit))
       if (params.format === 'csv')
         return csv(c, items, columnsOf(list), `top-${list}-${kind}-${c.req.param('id')}`)
-      return c.json({ ...ids(scope), range: rangeJson(range), list, items })
+      return jsonTagged(c, { ...ids(scope), range: rangeJson(range), list, items })
     })
   }
 
@@ -175,7 +174,7 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
       ]),
     )
     const [current, before, ...series] = counted.totals as [Totals, Totals, ...Totals[]]
-    return c.json({
+    return jsonTagged(c, {
       ...ids(scope),
       range: rangeJson(range),
       interval,
@@ -292,7 +291,7 @@ function csv(c: Context, rows: Row[], columns: string[], name: string) {
     ...rows.map((row) => columns.map((column) => cell(row[column])).join(',')),
   ]
   c.header('Content-Disposition', `attachment; filename="${name}.csv"`)
-  return c.body(`${lines.join('\n')}\n`, 200, { 'Content-Type': 'text/csv; charset=utf-8' })
+  return sendTagged(c, `${lines.join('\n')}\n`, 'text/csv; charset=utf-8')
 }
 
 /** A store failure is a 503 with Retry-After, never a 500. */

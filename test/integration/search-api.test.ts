@@ -129,8 +129,13 @@ describe('GET /v1/search/tracks', () => {
     const exact = await get('/v1/search/tracks?q=midnight%20drive')
     expect(exact.res.status, JSON.stringify(exact.body)).toBe(200)
     expect(titles(exact.body)[0]).toBe('Midnight Drive')
-    const first = (exact.body.items as { highlight?: { title_folded?: string[] } }[])[0]
-    expect(first?.highlight?.title_folded?.[0]).toContain('<em>drive</em>')
+    const first = (exact.body.items as { highlight?: { title?: string } }[])[0]
+    expect(first?.highlight?.title).toBe('<em>Midnight</em> <em>Drive</em>')
+    const typo = await get('/v1/search/tracks?q=midnigth%20city')
+    const lights = (typo.body.items as { title: string; highlight?: { title?: string } }[]).find(
+      (item) => item.title === 'Midnight City Lights',
+    )
+    expect(lights?.highlight?.title).toBe('<em>Midnight</em> <em>City</em> Lights')
   })
 
   it('never shows private or unfinished tracks, not in items, totals or facets', async () => {
@@ -205,6 +210,14 @@ describe('GET /v1/search/tracks', () => {
     expect(tag).toBeTruthy()
     const again = await get('/v1/search/tracks?q=halo', { 'If-None-Match': tag! })
     expect(again.res.status).toBe(304)
+    expect(again.res.headers.get('etag')).toBe(tag)
+    expect(again.res.headers.get('cache-control')).toBe('public, max-age=30')
+    // A weak copy of the tag in a list revalidates too; another tag gets the full answer.
+    const weak = await get('/v1/search/tracks?q=halo', { 'If-None-Match': `"x", W/${tag}` })
+    expect(weak.res.status).toBe(304)
+    const other = await get('/v1/search/tracks?q=halo', { 'If-None-Match': '"not-it"' })
+    expect(other.res.status).toBe(200)
+    expect(other.body.items).toEqual(first.body.items)
   })
 })
 
