@@ -58,14 +58,16 @@ export function trackQuery(search: TrackSearch): estypes.QueryDslQueryContainer 
             {
               multi_match: {
                 query: search.q,
-                fields: [
-                  'title_folded^4',
-                  'user.username_folded^3',
-                  'tags_folded^2',
-                  'description_folded^0.5',
-                ],
+                fields: ['title_folded^4', 'user.username_folded^3'],
                 fuzziness: 'AUTO',
                 prefix_length: 1,
+                operator: 'and',
+              },
+            },
+            {
+              multi_match: {
+                query: search.q,
+                fields: ['tags_folded^2', 'description_folded^0.5'],
                 operator: 'and',
               },
             },
