@@ -110,7 +110,7 @@ try {
         tracks: Math.max(3_000, Math.round(100_000 * scale)),
         ratePerSecond: 200,
         secondsPerRound: 15,
-        rounds: 2,
+        rounds: 4,
       },
       (line) => console.log(line),
     )
