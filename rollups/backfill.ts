@@ -74,17 +74,20 @@ async function backfillYear(
     await client.command({ query: `DROP TABLE IF EXISTS ${staging}` })
     await client.command({ query: `CREATE TABLE ${staging} AS ${tier.table}` })
     try {
-      // Month by month: every bucket lies within one UTC month, so the months' rows never share a key,
-      // and a month of a busy artist's states fits in memory where a year may not.
+      // Month by month (a month of a busy artist's states fits in memory where a year may not). A
+      // registered zone's day (zone-days.ts) can start on the year's last day and end in the next, so
+      // the log is read from a day before the year to a day after it, and only the rows of buckets
+      // that start in the year are kept: the year's partition, whole. Buckets that straddle two months
+      // get a row from each month; the table merges them like any other rows of one key.
       for (let month = 1; month <= 12; month++) {
-        const next = month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, '0')}`
-        const source = overWindow(
-          query,
-          `toDateTime64('${year}-${String(month).padStart(2, '0')}-01 00:00:00', 3, 'UTC')`,
-          `toDateTime64('${next}-01 00:00:00', 3, 'UTC')`,
-        )
+        const monthStart = (m: number) =>
+          `toDateTime64('${year + Math.floor((m - 1) / 12)}-${String(((m - 1) % 12) + 1).padStart(2, '0')}-01 00:00:00', 3, 'UTC')`
+        const fromMonth = month === 1 ? `${monthStart(1)} - INTERVAL 1 DAY` : monthStart(month)
+        const toMonth = month === 12 ? `${monthStart(13)} + INTERVAL 1 DAY` : monthStart(month + 1)
+        const source = overWindow(query, fromMonth, toMonth)
         await client.command({
-          query: `INSERT INTO ${staging} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM (${source})`,
+          query: `INSERT INTO ${staging} (${columns.join(', ')})
+                  SELECT ${columns.join(', ')} FROM (${source}) WHERE toYear(bucket) = ${year}`,
           // Explicitly no deduplication: chDB keeps a query's settings in its session, so a token an
           // earlier insert on this connection carried would otherwise drop every month but the first.
           clickhouse_settings: { max_threads: 2, insert_deduplicate: 0, insert_deduplication_token: '' },
@@ -114,7 +117,7 @@ async function yearMatchesLog(
   const stored =
     tier.table === TABLES.rollup
       ? `SELECT [sum(plays), sum(likes), sum(reposts), sum(comments), sum(downloads)] FROM ${TABLES.rollup}
-         WHERE toYear(bucket) = ${year} AND track_id = 0 AND span_minutes = 1440`
+         WHERE toYear(bucket) = ${year} AND track_id = 0 AND span_minutes = 1440 AND phase = 0`
       : `SELECT [sum(plays)] FROM ${TABLES.rollupTop}
          WHERE toYear(bucket) = ${year} AND track_id = 0 AND dimension = 'country' AND span = 'month'`
   const logged =

@@ -29,8 +29,37 @@ export interface Cover<S> {
   raw: RawPiece[]
 }
 
-/** [start, end) as stats_rollup buckets (each aligned to its own size in UTC) and raw pieces. */
-export function coverWithCountSpans(start: number, end: number): Cover<CountSpan> {
+/**
+ * [start, end) as stats_rollup buckets and raw pieces, with as few buckets as possible. The UTC cover
+ * uses buckets aligned to their own size in UTC; when `start` is the beginning of a registered zone's
+ * day (its minute of the UTC day is in `dayPhases`, see zone-days.ts), the whole 24 hours from it are
+ * also candidates, and the cover with fewer buckets wins.
+ */
+export function coverWithCountSpans(
+  start: number,
+  end: number,
+  dayPhases: ReadonlySet<number> = NO_PHASES,
+): Cover<CountSpan> {
+  const utc = utcCountCover(start, end)
+  const days = Math.floor((end - start) / DAY)
+  if (days === 0 || !dayPhases.has(minuteOfDay(start))) return utc
+  const zoned = utcCountCover(start + days * DAY, end)
+  const dayBuckets = Array.from({ length: days }, (_, i) => ({ span: 1440 as const, start: start + i * DAY }))
+  zoned.buckets.unshift(...dayBuckets)
+  return weight(zoned) < weight(utc) ? zoned : utc
+}
+
+const NO_PHASES: ReadonlySet<number> = new Set()
+
+/** The minute of the UTC day an instant falls on. */
+function minuteOfDay(at: number): number {
+  return Math.floor((((at % DAY) + DAY) % DAY) / MINUTE)
+}
+
+/** What a cover costs to read: its buckets, and a raw-log piece as a few more. */
+const weight = (cover: Cover<CountSpan>) => cover.buckets.length + 4 * cover.raw.length
+
+function utcCountCover(start: number, end: number): Cover<CountSpan> {
   const cover: Cover<CountSpan> = { buckets: [], raw: [] }
   let at = start
   while (at < end) {

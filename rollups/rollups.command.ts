@@ -1,4 +1,4 @@
-// search-stats rollups list|status|backfill|rebuild|verify: the data engineers' jobs on the tiers.
+// search-stats rollups list|status|backfill|rebuild|verify|zones: the data engineers' jobs on the tiers.
 import { Command, Option } from 'commander'
 import { openClickHouseForJob } from '../src/cli/clickhouse-job.js'
 import { action, commandContext } from '../src/cli/context.js'
@@ -11,6 +11,7 @@ import { migrate } from './migrate.js'
 import { TABLES } from './tables.js'
 import { TIERS } from './tier-sources.js'
 import { verifyTier } from './verify.js'
+import { listZonePhases, markReady, registerZones } from './zone-days.js'
 
 async function withClickHouse<T>(name: string, body: (client: ClickHouseClient) => Promise<T>): Promise<T> {
   const { config } = commandContext(`rollups-${name}`)
@@ -139,25 +140,85 @@ export function rollupsCommand(): Command {
       }),
     )
 
+  /** [first event, last event] of the log, or undefined when it is empty. */
+  const logSpan = (client: ClickHouseClient) =>
+    client
+      .query({
+        query: `SELECT toUnixTimestamp64Milli(min(occurred_at)) AS first, toUnixTimestamp64Milli(max(occurred_at)) AS last,
+                  count() AS n FROM ${TABLES.statsEvents}`,
+        format: 'JSONEachRow',
+      })
+      .then((result) => result.json<{ first: number; last: number; n: number }>())
+      .then(([span]) =>
+        span && Number(span.n) > 0 ? { from: Number(span.first), to: Number(span.last) + 1 } : undefined,
+      )
+
+  const zones = rollups
+    .command('zones')
+    .description(
+      'time zones whose days the tiers keep whole (one listener state per local day: fast daily series)',
+    )
+  zones
+    .command('list')
+    .description('the registered zones, the minutes of the UTC day their days begin at, and whether ready')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { json?: boolean }) =>
+        withClickHouse('zones-list', async (client) => {
+          const phases = await listZonePhases(client)
+          if (opts.json) console.log(JSON.stringify(phases))
+          else if (phases.length === 0) console.log('no zones registered: local days are made of UTC buckets')
+          else
+            for (const row of phases)
+              console.log(
+                `${row.zone.padEnd(24)} days from ${String(Math.floor(row.phase / 60)).padStart(2, '0')}:` +
+                  `${String(row.phase % 60).padStart(2, '0')} UTC  ${row.ready ? 'ready' : 'NOT READY (run zones add again)'}`,
+              )
+          return 0
+        }),
+      ),
+    )
+  zones
+    .command('add')
+    .description('register zones: their days are written from now on, the history is backfilled, then used')
+    .argument('<zone...>', 'IANA time zones, e.g. Europe/Berlin Asia/Kathmandu')
+    .action(
+      action(async (names: string[]) =>
+        withClickHouse('zones-add', async (client) => {
+          const phases = await registerZones(client, names)
+          const span = await logSpan(client)
+          if (span) {
+            const years = yearsOf(span.from, span.to)
+            const bar = progress('rollups zones add', years.length)
+            await backfill(client, {
+              ...span,
+              tiers: ['counts'],
+              onPartition: (done, _total, year) => bar.step(done, year),
+            })
+            bar.end()
+          }
+          await markReady(client, phases)
+          console.log(
+            `${names.join(', ')}: whole days from ${phases.length} minute(s) of the UTC day, ready` +
+              (phases.length === 0 ? ' (their days are UTC days already)' : ''),
+          )
+          return 0
+        }),
+      ),
+    )
+
   rollups
     .command('rebuild')
     .description('recompute every year the raw log holds (a backfill over all of it)')
     .addOption(rollupOption())
     .action(
       action(async (opts: { rollup?: string[] }) => {
-        const span = await withClickHouse('rebuild-range', async (client) => {
-          const result = await client.query({
-            query: `SELECT toUnixTimestamp64Milli(min(occurred_at)) AS first, toUnixTimestamp64Milli(max(occurred_at)) AS last,
-                      count() AS n FROM ${TABLES.statsEvents}`,
-            format: 'JSONEachRow',
-          })
-          return (await result.json<{ first: number; last: number; n: number }>())[0]
-        })
-        if (!span || Number(span.n) === 0) {
+        const span = await withClickHouse('rebuild-range', logSpan)
+        if (!span) {
           console.log('the raw log is empty: nothing to rebuild')
           return 0
         }
-        return runBackfill('rebuild', Number(span.first), Number(span.last) + 1, opts.rollup)
+        return runBackfill('rebuild', span.from, span.to, opts.rollup)
       }),
     )
 

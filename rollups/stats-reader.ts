@@ -17,6 +17,7 @@ import {
   type TopSpan,
 } from './range-cover.js'
 import { TABLES } from './tables.js'
+import { readyPhases } from './zone-days.js'
 
 export const COUNT_METRICS = ['plays', 'listeners', 'likes', 'reposts', 'comments', 'downloads'] as const
 export type CountMetric = (typeof COUNT_METRICS)[number]
@@ -58,9 +59,12 @@ const SUMMED_COUNTS = `toUInt64(sum(plays)) AS plays, toUInt64(sum(likes)) AS li
 const KEY_SHIFT = 4_294_967_296
 /** Top tracks over ranges up to this long are counted from the raw log. */
 const RAW_TOP_TRACKS_MS = 3 * 86_400_000
+/** How long the registered zones' day phases (zone-days.ts) are used before they are read again. */
+const PHASES_TTL_MS = 10_000
 
 export class StatsReader {
   private readonly clients: { client: ClickHouseClient; busy: number }[]
+  private phases: { value: Promise<ReadonlySet<number>>; readAt: number } | undefined
 
   /**
    * Several clients let the queries of one answer run side by side (on chDB one connection runs one
@@ -68,6 +72,21 @@ export class StatsReader {
    */
   constructor(clients: ClickHouseClient | ClickHouseClient[]) {
     this.clients = (Array.isArray(clients) ? clients : [clients]).map((client) => ({ client, busy: 0 }))
+  }
+
+  /** The day phases the tiers hold whole days for, read at most every PHASES_TTL_MS. */
+  private dayPhases(): Promise<ReadonlySet<number>> {
+    const now = Date.now()
+    if (!this.phases || now - this.phases.readAt >= PHASES_TTL_MS) {
+      const slot = this.clients[0]!
+      const value = readyPhases(slot.client)
+      this.phases = { value, readAt: now }
+      // A failed read is not kept: the next answer tries again.
+      value.catch(() => {
+        if (this.phases?.value === value) this.phases = undefined
+      })
+    }
+    return this.phases.value
   }
 
   /** Totals for each range (in the same order); a range with no events gives zeros. */
@@ -96,8 +115,9 @@ export class StatsReader {
       const indexes: number[] = []
       const buckets: TierBucket<CountSpan>[] = []
       const raw: (TimeRange & { index: number })[] = []
+      const phases = await this.dayPhases()
       for (const range of live) {
-        const cover = coverWithCountSpans(range.start, range.end)
+        const cover = coverWithCountSpans(range.start, range.end, phases)
         for (const bucket of cover.buckets) {
           keys.push(bucket.span * KEY_SHIFT + bucket.start / 1000)
           indexes.push(range.index)
@@ -225,7 +245,7 @@ export class StatsReader {
     // with 100 million plays a year: 18 ms raw against 63 ms through the tiers for 24 hours).
     if (source === 'raw' || range.end - range.start <= RAW_TOP_TRACKS_MS) parts.push(rawPart([range]))
     else {
-      const cover = coverWithCountSpans(range.start, range.end)
+      const cover = coverWithCountSpans(range.start, range.end, await this.dayPhases())
       if (cover.buckets.length > 0) {
         parts.push(`SELECT track_id, plays, likes, reposts, comments, downloads FROM ${TABLES.rollup}
           WHERE owner_id = {owner:UInt64} AND track_id != 0 AND (${countBucketsCondition(cover.buckets)})`)

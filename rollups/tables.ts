@@ -6,6 +6,8 @@ export const TABLES = {
   /** Counts and listener states per artist and track in UTC buckets of 15 min to 1 day (0002). */
   rollup: 'stats_rollup',
   rollupView: 'stats_rollup_mv',
+  /** The minutes of the UTC day at which registered zones' days start; whole days kept for each (0003). */
+  rollupPhases: 'stats_rollup_phases',
   /** Plays per country, city, source and referrer in UTC hours, days and months (0002). */
   rollupTop: 'stats_rollup_top',
   rollupTopView: 'stats_rollup_top_mv',

@@ -77,6 +77,29 @@ describe('search-stats rollups', () => {
     expect(JSON.parse(again.stdout).map((r: { differences: number }) => r.differences)).toEqual([0, 0])
   })
 
+  it('zones add registers a zone, fills its whole days from the log, and verify agrees', async () => {
+    const none = await cli(['rollups', 'zones', 'list'])
+    expect(none.stdout).toMatch(/no zones registered/)
+    const added = await cli(['rollups', 'zones', 'add', 'Asia/Kathmandu', 'Europe/Berlin'])
+    expect(added.code, added.stderr).toBe(0)
+    expect(added.stdout).toMatch(
+      /Asia\/Kathmandu, Europe\/Berlin: whole days from 3 minute\(s\) of the UTC day, ready/,
+    )
+    expect(added.stderr).toMatch(/rollups zones add: 1\/\d/)
+    const listed = await cli(['rollups', 'zones', 'list', '--json'])
+    expect(JSON.parse(listed.stdout)).toEqual([
+      { zone: 'Asia/Kathmandu', phase: 1095, ready: true },
+      { zone: 'Europe/Berlin', phase: 1320, ready: true },
+      { zone: 'Europe/Berlin', phase: 1380, ready: true },
+    ])
+    // The backfilled days hold the log's events: every bucket, whole days included, equals the log's.
+    const verify = await cli(['rollups', 'verify', '--from', day(-45), '--to', day(1), '--rollup', 'counts'])
+    expect(verify.code, verify.stdout).toBe(0)
+    const bad = await cli(['rollups', 'zones', 'add', 'Mars/Olympus'])
+    expect(bad.code).not.toBe(0)
+    expect(bad.stderr).toMatch(/unknown time zone Mars\/Olympus/)
+  })
+
   it('verify exits 1 and shows the bucket when a tier differs from the log', async () => {
     const client = await createClickHouse(env.config.clickhouse)
     await client.command({

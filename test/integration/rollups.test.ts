@@ -13,6 +13,7 @@ import { type Scope, StatsReader, TOP_DIMENSIONS } from '../../rollups/stats-rea
 import { TABLES } from '../../rollups/tables.js'
 import { TIERS } from '../../rollups/tier-sources.js'
 import { verifyTier } from '../../rollups/verify.js'
+import { listZonePhases, markReady, registerZones } from '../../rollups/zone-days.js'
 import { type ClickHouseClient, createClickHouse } from '../../src/clickhouse/client.js'
 import { type StatsLogRow, validateStatsEvent } from '../../src/contracts/stats-events.js'
 import { type TestEnv, testEnv } from '../support/harness.js'
@@ -31,6 +32,8 @@ const ZONES = [
   'Australia/Adelaide',
 ]
 const ARTISTS = [1, 2, 3]
+/** Half the zones keep whole days (zone-days.ts); the others' days are made of UTC buckets. */
+const REGISTERED_ZONES = ['Europe/Berlin', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham']
 
 let env: TestEnv
 let client: ClickHouseClient
@@ -40,6 +43,7 @@ beforeAll(async () => {
   env = testEnv('rollups')
   client = await createClickHouse(env.config.clickhouse)
   await migrate(client)
+  await markReady(client, await registerZones(client, REGISTERED_ZONES))
   // Through the views, as the writer's inserts go: several inserts, so the tiers hold unmerged parts.
   await writeLogWorkload(client, {
     rows: 60_000,
@@ -156,6 +160,25 @@ describe('the range planner', () => {
       ),
       { numRuns: 30 },
     )
+  })
+
+  it("reads a registered zone's ordinary day as one whole-day bucket", async () => {
+    expect((await listZonePhases(client)).filter((row) => row.zone === 'Asia/Kathmandu')).toEqual([
+      { zone: 'Asia/Kathmandu', phase: 1095, ready: true },
+    ])
+    // A Kathmandu day (from 18:15 UTC): one 24-hour bucket starting then holds all of it.
+    const start = Date.parse('2026-03-09T18:15:00Z')
+    const day = { start, end: start + 86_400_000 }
+    const [whole] = await reader.totals({ ownerId: 1 }, [day])
+    const result = await client.query({
+      query: `SELECT toUInt64(sum(plays)) AS plays FROM ${TABLES.rollup}
+              WHERE owner_id = 1 AND track_id = 0 AND span_minutes = 1440 AND phase = 1095
+                AND bucket = '2026-03-09 18:15:00'`,
+      format: 'JSONEachRow',
+    })
+    const [row] = await result.json<{ plays: number }>()
+    expect(whole?.plays).toBeGreaterThan(0)
+    expect(Number(row?.plays)).toBe(whole?.plays)
   })
 
   it('answers an artist with no events with zeros', async () => {
@@ -278,6 +301,64 @@ describe('backfill and verify', () => {
     expect((await verifyAll()).map((r) => r.differences)).toEqual([0, 0])
     expect(once).toEqual(await reader.totals({ ownerId: 2 }, [march], 'raw'))
     expect(once[0]?.plays).toBeGreaterThan(before[0]?.plays ?? 0)
+  })
+})
+
+describe('whole days of registered zones', () => {
+  it('are backfilled whole across a year boundary, and verify agrees', async () => {
+    const owner = 88
+    // Plays on either side of 2026 in UTC: the Berlin day that begins 2025-12-31 23:00 UTC (in the
+    // 2025 partition) holds the ones of 2026-01-01 too.
+    const times = [
+      '2025-12-31T22:30:00Z',
+      '2025-12-31T23:30:00Z',
+      '2026-01-01T10:00:00Z',
+      '2026-01-01T22:45:00Z',
+    ]
+    await new EventLog(client).append(
+      times.map((occurred_at, i) =>
+        logRow({
+          id: `year-edge-${i}`,
+          type: 'play',
+          occurred_at,
+          track_id: 88001,
+          owner_id: owner,
+          user_id: 100 + i,
+          anonymous_id: null,
+          country: 'DE',
+          city: 'Berlin',
+          source: 'web',
+          referrer: null,
+          listened_ms: 1000,
+        }),
+      ),
+    )
+    const berlinDay = { start: Date.parse('2025-12-31T23:00:00Z'), end: Date.parse('2026-01-01T23:00:00Z') }
+    const wholeDay = async () => {
+      const result = await client.query({
+        query: `SELECT toUInt64(sum(plays)) AS plays, toUInt64(uniqHLL12Merge(listeners)) AS listeners
+                FROM ${TABLES.rollup}
+                WHERE owner_id = ${owner} AND track_id = 0 AND span_minutes = 1440 AND phase = 1380
+                  AND bucket = '2025-12-31 23:00:00'`,
+        format: 'JSONEachRow',
+      })
+      return (await result.json<{ plays: number; listeners: number }>()).map((row) => ({
+        plays: Number(row.plays),
+        listeners: Number(row.listeners),
+      }))
+    }
+    expect(await wholeDay()).toEqual([{ plays: 3, listeners: 3 }])
+    // Recomputing both years from the log gives the same whole day, and the planner the raw answer.
+    await backfill(client, {
+      from: Date.parse('2025-12-01T00:00:00Z'),
+      to: Date.parse('2026-02-01T00:00:00Z'),
+    })
+    expect(await wholeDay()).toEqual([{ plays: 3, listeners: 3 }])
+    expect(await reader.totals({ ownerId: owner }, [berlinDay])).toEqual(
+      await reader.totals({ ownerId: owner }, [berlinDay], 'raw'),
+    )
+    const edge = { from: Date.parse('2025-12-30T00:00:00Z'), to: Date.parse('2026-01-03T00:00:00Z') }
+    for (const tier of TIERS) expect((await verifyTier(client, tier, edge.from, edge.to)).differences).toBe(0)
   })
 })
 

@@ -5,6 +5,7 @@ import { DateTime } from 'luxon'
 import { describe, expect, it } from 'vitest'
 import { calendarBuckets, countBuckets, parseBound } from '../../rollups/calendar.js'
 import { coverWithCountSpans, coverWithTopSpans } from '../../rollups/range-cover.js'
+import { zonePhases } from '../../rollups/zone-days.js'
 
 const MINUTE = 60_000
 const rangeArb = fc
@@ -45,6 +46,50 @@ describe('coverWithCountSpans', () => {
     const cover = coverWithCountSpans(day.toMillis(), day.plus({ days: 1 }).toMillis())
     expect(cover.raw).toEqual([])
     expect(cover.buckets.length).toBeLessThanOrEqual(9)
+  })
+})
+
+describe('coverWithCountSpans with registered zones', () => {
+  const phases = new Set([...zonePhases('Europe/Berlin'), ...zonePhases('Asia/Kathmandu')])
+
+  it("still tiles every range, whole days starting where a registered zone's days start", () => {
+    const phaseOf = (at: number) => Math.floor((at % 86_400_000) / MINUTE)
+    fc.assert(
+      fc.property(rangeArb, fc.constantFrom(...phases), fc.boolean(), ({ start, end }, phase, aligned) => {
+        // Often a range that starts on a phase, as local days do.
+        const from = aligned ? start - (start % 86_400_000) + phase * MINUTE : start
+        fc.pre(from < end)
+        const cover = coverWithCountSpans(from, end, phases)
+        const pieces = [
+          ...cover.buckets.map((b) => ({ start: b.start, end: b.start + b.span * MINUTE })),
+          ...cover.raw,
+        ]
+        expect(tiles(pieces, from, end)).toBe(true)
+        for (const bucket of cover.buckets) {
+          const utcAligned = bucket.start % (bucket.span * MINUTE) === 0
+          expect(utcAligned || (bucket.span === 1440 && phases.has(phaseOf(bucket.start)))).toBe(true)
+        }
+      }),
+    )
+  })
+
+  it('reads an ordinary local day of a registered zone as one bucket, and a DST day as UTC buckets', () => {
+    expect(zonePhases('Europe/Berlin')).toEqual([1320, 1380])
+    expect(zonePhases('Asia/Kathmandu')).toEqual([1095])
+    expect(zonePhases('UTC')).toEqual([])
+    expect(() => zonePhases('Mars/Olympus')).toThrow(/unknown time zone/)
+    const kathmandu = DateTime.fromISO('2026-06-10', { zone: 'Asia/Kathmandu' })
+    expect(coverWithCountSpans(kathmandu.toMillis(), kathmandu.plus({ days: 1 }).toMillis(), phases)).toEqual(
+      {
+        buckets: [{ span: 1440, start: kathmandu.toMillis() }],
+        raw: [],
+      },
+    )
+    // 2026-03-29 in Berlin has 23 hours: no whole-day bucket fits it.
+    const spring = DateTime.fromISO('2026-03-29', { zone: 'Europe/Berlin' })
+    const cover = coverWithCountSpans(spring.toMillis(), spring.plus({ days: 1 }).toMillis(), phases)
+    expect(cover.buckets.length).toBeGreaterThan(1)
+    expect(cover.buckets.every((b) => b.start % (b.span * MINUTE) === 0)).toBe(true)
   })
 })
 
