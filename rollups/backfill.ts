@@ -93,6 +93,9 @@ async function backfillYear(
           clickhouse_settings: { max_threads: 2, insert_deduplicate: 0, insert_deduplication_token: '' },
         })
       }
+      // One part for the year: every part a query touches costs it a few milliseconds in chDB (a year
+      // left as 12 monthly parts made a daily series 35 ms where one part gives 22 ms).
+      await client.command({ query: `OPTIMIZE TABLE ${staging} FINAL` })
       await client.command({ query: `ALTER TABLE ${tier.table} REPLACE PARTITION ${year} FROM ${staging}` })
     } finally {
       await client.command({ query: `DROP TABLE IF EXISTS ${staging}` })

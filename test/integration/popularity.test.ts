@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/logger.js'
 import { eventually } from '../support/harness.js'
 import { type IndexerFixture, startIndexerFixture } from '../support/indexer-fixture.js'
 import { trackRecord, userRecord } from '../support/records.js'
+import { playEvent } from '../support/stats-events.js'
 
 let fixture: IndexerFixture
 let clickhouse: ClickHouseClient
@@ -48,20 +49,7 @@ afterAll(async () => {
 })
 
 function play(id: string, track: number, at: number) {
-  return {
-    id,
-    type: 'play',
-    occurred_at: at,
-    track_id: track,
-    owner_id: 500,
-    user_id: 7,
-    anonymous_id: null,
-    country: 'DE',
-    city: 'Berlin',
-    source: 'web',
-    referrer: null,
-    listened_ms: 1000,
-  }
+  return playEvent({ id, occurred_at: at, track_id: track, owner_id: 500, user_id: 7 })
 }
 
 const popularityOf = async (id: number) =>

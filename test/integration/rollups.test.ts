@@ -17,6 +17,7 @@ import { listZonePhases, markReady, registerZones } from '../../rollups/zone-day
 import { type ClickHouseClient, createClickHouse } from '../../src/clickhouse/client.js'
 import { type StatsLogRow, validateStatsEvent } from '../../src/contracts/stats-events.js'
 import { type TestEnv, testEnv } from '../support/harness.js'
+import { playEvent } from '../support/stats-events.js'
 
 const FROM = Date.parse('2026-02-15T00:00:00Z')
 const TO = Date.parse('2026-05-15T00:00:00Z')
@@ -199,20 +200,15 @@ describe('the tiers', () => {
   it('count a retried insert once, as the log does', async () => {
     const owner = 77
     const events = [0, 1, 2].map((i) =>
-      logRow({
-        id: `retry-${i}`,
-        type: 'play',
-        occurred_at: `2026-03-01T10:0${i}:00Z`,
-        track_id: 77001,
-        owner_id: owner,
-        user_id: 10 + i,
-        anonymous_id: null,
-        country: 'DE',
-        city: 'Berlin',
-        source: 'web',
-        referrer: null,
-        listened_ms: 1000,
-      }),
+      logRow(
+        playEvent({
+          id: `retry-${i}`,
+          occurred_at: `2026-03-01T10:0${i}:00Z`,
+          track_id: 77001,
+          owner_id: owner,
+          user_id: 10 + i,
+        }),
+      ),
     )
     // The same insert twice with one token (a retry after a timeout), then the same events through
     // the event log, which finds them logged already.
@@ -317,20 +313,15 @@ describe('whole days of registered zones', () => {
     ]
     await new EventLog(client).append(
       times.map((occurred_at, i) =>
-        logRow({
-          id: `year-edge-${i}`,
-          type: 'play',
-          occurred_at,
-          track_id: 88001,
-          owner_id: owner,
-          user_id: 100 + i,
-          anonymous_id: null,
-          country: 'DE',
-          city: 'Berlin',
-          source: 'web',
-          referrer: null,
-          listened_ms: 1000,
-        }),
+        logRow(
+          playEvent({
+            id: `year-edge-${i}`,
+            occurred_at,
+            track_id: 88001,
+            owner_id: owner,
+            user_id: 100 + i,
+          }),
+        ),
       ),
     )
     const berlinDay = { start: Date.parse('2025-12-31T23:00:00Z'), end: Date.parse('2026-01-01T23:00:00Z') }
