@@ -154,7 +154,9 @@ export function searchRoutes(options: SearchRoutesOptions): Hono {
     const result = await run(() =>
       es.search<Record<string, unknown>>(trackSearchRequest(p, aliases.tracks, options.timeoutMs, after)),
     )
-    const hits = result.hits.hits
+    // filter_path leaves out what Elasticsearch did not return: no hits array when nothing matched.
+    const hits = result.hits?.hits ?? []
+    const total = result.hits?.total
     const q = normalizeQuery(p.q)
     return jsonTagged(c, {
       items: hits.map((hit) => {
@@ -162,7 +164,7 @@ export function searchRoutes(options: SearchRoutesOptions): Hono {
         return { ...hit._source, ...(title ? { highlight: { title } } : {}) }
       }),
       next_cursor: hits.length === p.limit ? encodeCursor(hits[hits.length - 1]!.sort) : null,
-      total: typeof result.hits.total === 'number' ? result.hits.total : (result.hits.total?.value ?? 0),
+      total: typeof total === 'number' ? total : (total?.value ?? 0),
       facets: {
         genre: (
           (result.aggregations?.genres as { buckets?: { key: string; doc_count: number }[] })?.buckets ?? []

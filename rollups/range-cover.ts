@@ -42,7 +42,7 @@ export function coverWithCountSpans(
 ): Cover<CountSpan> {
   const utc = utcCountCover(start, end)
   const days = Math.floor((end - start) / DAY)
-  if (days === 0 || !dayPhases.has(minuteOfDay(start))) return utc
+  if (days === 0 || start % MINUTE !== 0 || !dayPhases.has(minuteOfDay(start))) return utc
   const zoned = utcCountCover(start + days * DAY, end)
   const dayBuckets = Array.from({ length: days }, (_, i) => ({ span: 1440 as const, start: start + i * DAY }))
   zoned.buckets.unshift(...dayBuckets)

@@ -55,21 +55,30 @@ describe('coverWithCountSpans with registered zones', () => {
   it("still tiles every range, whole days starting where a registered zone's days start", () => {
     const phaseOf = (at: number) => Math.floor((at % 86_400_000) / MINUTE)
     fc.assert(
-      fc.property(rangeArb, fc.constantFrom(...phases), fc.boolean(), ({ start, end }, phase, aligned) => {
-        // Often a range that starts on a phase, as local days do.
-        const from = aligned ? start - (start % 86_400_000) + phase * MINUTE : start
-        fc.pre(from < end)
-        const cover = coverWithCountSpans(from, end, phases)
-        const pieces = [
-          ...cover.buckets.map((b) => ({ start: b.start, end: b.start + b.span * MINUTE })),
-          ...cover.raw,
-        ]
-        expect(tiles(pieces, from, end)).toBe(true)
-        for (const bucket of cover.buckets) {
-          const utcAligned = bucket.start % (bucket.span * MINUTE) === 0
-          expect(utcAligned || (bucket.span === 1440 && phases.has(phaseOf(bucket.start)))).toBe(true)
-        }
-      }),
+      fc.property(
+        rangeArb,
+        fc.constantFrom(...phases),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 * MINUTE }),
+        ({ start, end }, phase, aligned, past) => {
+          // Often a range that starts on a phase, as local days do, or just after one.
+          const from = aligned
+            ? start - (start % 86_400_000) + phase * MINUTE + (past < MINUTE ? 0 : past - MINUTE)
+            : start
+          fc.pre(from < end)
+          const cover = coverWithCountSpans(from, end, phases)
+          const pieces = [
+            ...cover.buckets.map((b) => ({ start: b.start, end: b.start + b.span * MINUTE })),
+            ...cover.raw,
+          ]
+          expect(tiles(pieces, from, end)).toBe(true)
+          for (const bucket of cover.buckets) {
+            const utcAligned = bucket.start % (bucket.span * MINUTE) === 0
+            const onPhase = bucket.start % MINUTE === 0 && phases.has(phaseOf(bucket.start))
+            expect(utcAligned || (bucket.span === 1440 && onPhase)).toBe(true)
+          }
+        },
+      ),
     )
   })
 
