@@ -19,6 +19,7 @@ import { TABLES } from '../rollups/tables.js'
 import { markReady, registerZones } from '../rollups/zone-days.js'
 import { type ClickHouseClient, createClickHouse } from '../src/clickhouse/client.js'
 import type { Config } from '../src/config.js'
+import { percentile } from './percentile.js'
 
 export interface RollupBenchSizes {
   headPlays: number
@@ -44,10 +45,6 @@ export interface QueryFigure {
   rawMs: number
   speedup: number
   equal: boolean
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0
 }
 
 async function timed<T>(body: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -83,11 +80,9 @@ async function bulkLoad(
     )
   })
   for (const view of VIEWS) await client.command({ query: `ATTACH TABLE ${view}` })
-  // The benchmark's zones keep whole days (as `rollups zones add` registers them), filled by the rebuild.
-  const phases = await registerZones(
-    client,
-    ZONES.filter((zone) => zone !== 'UTC'),
-  )
+  // The benchmark's zones keep whole days (as `rollups zones add` registers them; UTC's days are UTC
+  // buckets already), filled by the rebuild.
+  const phases = await registerZones(client, ZONES)
   const rebuild = await timed(() =>
     backfill(client, {
       from: from.getTime(),

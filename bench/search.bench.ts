@@ -17,6 +17,7 @@ import { createElasticsearchClient } from '../src/elasticsearch/client.js'
 import { random } from '../src/workload/stats-workload.js'
 import { indexCatalog } from '../test/support/catalog-index.js'
 import { JUDGEMENTS, relevanceCatalog, WORDS } from '../test/support/relevance-catalog.js'
+import { percentile } from './percentile.js'
 
 export interface SearchBenchOptions {
   tracks: number
@@ -154,8 +155,7 @@ interface Round {
 /** Percentiles over every request of the given rounds together. */
 function summarize(rounds: Round[]): Latencies {
   const times = rounds.flatMap((r) => r.times).sort((a, b) => a - b)
-  const at = (p: number) =>
-    Math.round((times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)] ?? 0) * 10) / 10
+  const at = (p: number) => Math.round(percentile(times, p) * 10) / 10
   const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0)
   return {
     p50Ms: at(50),

@@ -8,6 +8,7 @@ import { StatsReader } from '../rollups/stats-reader.js'
 import { mintToken, TokenVerifier } from '../src/auth/tokens.js'
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
 import { silentLogger } from '../src/logger.js'
+import { percentile } from './percentile.js'
 
 export interface PageFigure {
   preset: string
@@ -19,10 +20,6 @@ export interface PageFigure {
 }
 
 const SECRET = 'bench-secret-0123456789-abcdefghijklmnop'
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0
-}
 
 export async function benchStatsPage(
   clients: ClickHouseClient[],

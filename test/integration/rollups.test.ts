@@ -163,7 +163,7 @@ describe('the range planner', () => {
     )
   })
 
-  it("reads a registered zone's ordinary day as one whole-day bucket", async () => {
+  it("writes a registered zone's ordinary day as one whole-day bucket holding all of it", async () => {
     expect((await listZonePhases(client)).filter((row) => row.zone === 'Asia/Kathmandu')).toEqual([
       { zone: 'Asia/Kathmandu', phase: 1095, ready: true },
     ])
