@@ -29,15 +29,17 @@ export function trackVisible(state: RecordState): boolean {
   return isAlive(state) && state.fields.sharing === 'public' && state.fields.state === 'finished'
 }
 
+// The documents are written as literals without spreading a common base: V8 builds `{ ...base, <20
+// more fields> }` one property at a time in its runtime, 15 us a document, most of an indexer's CPU.
 export function trackDocument(state: RecordState, artist: ArtistInfo | undefined): Record<string, unknown> {
   const f = state.fields
-  const base = { id: state.id, merge_state: mergeState(state) }
-  if (!trackVisible(state)) return { ...base, visible: false }
+  if (!trackVisible(state)) return { id: state.id, merge_state: mergeState(state), visible: false }
   const title = str(f.title) ?? ''
   const tags = parseTags(str(f.tag_list))
   const username = artist?.username ?? ''
   return {
-    ...base,
+    id: state.id,
+    merge_state: mergeState(state),
     visible: true,
     user_id: typeof f.user_id === 'number' ? f.user_id : null,
     title,
@@ -72,12 +74,12 @@ export function trackDocument(state: RecordState, artist: ArtistInfo | undefined
 
 export function userDocument(state: RecordState): Record<string, unknown> {
   const f = state.fields
-  const base = { id: state.id, merge_state: mergeState(state) }
-  if (!isAlive(state)) return { ...base, visible: false }
+  if (!isAlive(state)) return { id: state.id, merge_state: mergeState(state), visible: false }
   const username = str(f.username) ?? ''
   const fullName = str(f.full_name) ?? ''
   return {
-    ...base,
+    id: state.id,
+    merge_state: mergeState(state),
     visible: true,
     username,
     username_folded: fold(username),

@@ -26,8 +26,12 @@ const SPECIAL: Record<string, string> = {
 }
 const SPECIAL_PATTERN = new RegExp(`[${Object.keys(SPECIAL).join('')}]`, 'g')
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
+
 /** "Beyoncé" -> "beyonce", "Motörhead" -> "motorhead", "Ærøskøbing" -> "aeroskobing". */
 export function fold(text: string): string {
+  // Most titles and names are plain ASCII, where decomposition changes nothing (and costs the most).
+  if (PRINTABLE_ASCII.test(text)) return text.toLowerCase()
   return text
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
