@@ -3,6 +3,7 @@
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib'
 import type { ConsumerQueue } from '../contracts/topology.js'
 import type { Logger } from '../logger.js'
+import { AckCoalescer } from './ack-coalescer.js'
 import type { AmqpConnection } from './connection.js'
 import { type Outcome, outcomeOfError } from './outcome.js'
 import { declareConsumerQueue } from './topology.js'
@@ -21,12 +22,20 @@ export interface QueueConsumerOptions {
   onSettled?: (outcome: Outcome, message: ConsumeMessage) => void
 }
 
+/** A consumer's channels on one connection: deliveries, their acks, and confirmed dead-letter publishes. */
+interface Channels {
+  channel: Channel
+  acks: AckCoalescer
+  dlq: ConfirmChannel
+}
+
 export const DEATH_REASON_HEADER = 'x-death-reason'
 
 export class QueueConsumer {
   private channel: Channel | undefined
   private deadLetterChannel: ConfirmChannel | undefined
   private consumerTag: string | undefined
+  private acks: AckCoalescer | undefined
   private stopping = false
   private readonly inFlight = new Set<Promise<void>>()
   private prefetch: number
@@ -61,8 +70,12 @@ export class QueueConsumer {
       await channel.prefetch(this.prefetch, true)
       this.channel = channel
       this.deadLetterChannel = deadLetterChannel
+      const acks = new AckCoalescer(channel)
+      this.acks = acks
       const reply = await channel.consume(this.options.queue.name, (message) => {
-        if (message) this.track(this.process(channel, deadLetterChannel, message))
+        if (!message) return
+        acks.delivered(message)
+        this.track(this.process({ channel, acks, dlq: deadLetterChannel }, message))
       })
       this.consumerTag = reply.consumerTag
       this.options.logger.info({ queue: this.options.queue.name }, 'consuming')
@@ -76,6 +89,7 @@ export class QueueConsumer {
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
     const drained = Promise.allSettled([...this.inFlight])
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())])
+    this.acks?.flush()
     await channel?.close().catch(() => undefined)
     await this.deadLetterChannel?.close().catch(() => undefined)
   }
@@ -85,7 +99,7 @@ export class QueueConsumer {
     void work.finally(() => this.inFlight.delete(work))
   }
 
-  private async process(channel: Channel, dlq: ConfirmChannel, message: ConsumeMessage): Promise<void> {
+  private async process(channels: Channels, message: ConsumeMessage): Promise<void> {
     let outcome: Outcome
     try {
       outcome = await this.options.handler(message)
@@ -93,7 +107,7 @@ export class QueueConsumer {
       outcome = outcomeOfError(err)
     }
     try {
-      await this.settle(channel, dlq, message, outcome)
+      await this.settle(channels, message, outcome)
       this.options.onSettled?.(outcome, message)
     } catch (err) {
       // The channel went away before we could settle: the broker redelivers the message. Nothing is lost.
@@ -104,12 +118,12 @@ export class QueueConsumer {
     }
   }
 
-  private async settle(channel: Channel, dlq: ConfirmChannel, message: ConsumeMessage, outcome: Outcome) {
+  private async settle({ channel, acks, dlq }: Channels, message: ConsumeMessage, outcome: Outcome) {
     const log = this.options.logger
     switch (outcome.kind) {
       case 'ok':
       case 'drop':
-        channel.ack(message)
+        acks.ack(message)
         return
       case 'dead-letter': {
         const { fields, properties } = message
@@ -135,6 +149,7 @@ export class QueueConsumer {
         })
         // Ack only once the dead-letter copy is confirmed: a crash in between duplicates, never loses.
         channel.ack(message)
+        acks.settledElsewhere(message)
         log.warn({ routingKey: fields.routingKey, reason: outcome.reason }, 'dead-lettered')
         return
       }
@@ -145,6 +160,7 @@ export class QueueConsumer {
         // The message keeps its prefetch slot while it waits: that is the backpressure on a sick store.
         await new Promise((resolve) => setTimeout(resolve, delay))
         channel.nack(message, false, true)
+        acks.settledElsewhere(message)
         return
       }
     }

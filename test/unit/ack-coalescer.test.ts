@@ -1,0 +1,113 @@
+import type { Message } from 'amqplib'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { AckCoalescer } from '../../src/amqp/ack-coalescer.js'
+
+/** A channel that keeps the broker's books: which deliveries are outstanding, and what each ack covers. */
+class BrokerBooks {
+  readonly outstanding = new Set<number>()
+  readonly acked: number[] = []
+  frames = 0
+  /** Tags the handler has released (ok): the only ones an ack may cover. */
+  readonly releasable = new Set<number>()
+
+  ack(message: Message, allUpTo?: boolean): void {
+    const tag = message.fields.deliveryTag
+    this.frames++
+    // RabbitMQ closes the channel on an ack for a tag it does not hold.
+    if (!this.outstanding.has(tag)) throw new Error(`unknown delivery tag ${tag}`)
+    const covered = allUpTo ? [...this.outstanding].filter((t) => t <= tag) : [tag]
+    for (const t of covered) {
+      if (!this.releasable.has(t)) throw new Error(`tag ${t} acked before its handler said ok`)
+      this.outstanding.delete(t)
+      this.acked.push(t)
+    }
+  }
+
+  /** The consumer acked (after a dead-letter publish) or nacked it itself. */
+  settleAlone(tag: number): void {
+    this.outstanding.delete(tag)
+  }
+}
+
+const message = (deliveryTag: number) => ({ fields: { deliveryTag } }) as Message
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('AckCoalescer', () => {
+  it('acks a batch settled in order with one frame', async () => {
+    const broker = new BrokerBooks()
+    const acks = new AckCoalescer(broker)
+    for (let tag = 1; tag <= 1_000; tag++) {
+      broker.outstanding.add(tag)
+      acks.delivered(message(tag))
+    }
+    for (let tag = 1; tag <= 1_000; tag++) {
+      broker.releasable.add(tag)
+      acks.ack(message(tag))
+    }
+    await nextTurn()
+    expect(broker.frames).toBe(1)
+    expect(broker.acked).toHaveLength(1_000)
+    expect(broker.outstanding.size).toBe(0)
+  })
+
+  it('does not hold an ok message behind an older one still unsettled', async () => {
+    const broker = new BrokerBooks()
+    const acks = new AckCoalescer(broker)
+    for (const tag of [1, 2, 3]) {
+      broker.outstanding.add(tag)
+      acks.delivered(message(tag))
+    }
+    for (const tag of [2, 3]) {
+      broker.releasable.add(tag)
+      acks.ack(message(tag))
+    }
+    await nextTurn()
+    expect(broker.acked.sort()).toEqual([2, 3])
+    expect([...broker.outstanding]).toEqual([1])
+    broker.releasable.add(1)
+    acks.ack(message(1))
+    await nextTurn()
+    expect(broker.outstanding.size).toBe(0)
+  })
+
+  it('whatever the order of outcomes, acks exactly the ok messages, each once, none early', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 60 }).chain((n) =>
+          fc.tuple(
+            fc.shuffledSubarray(
+              Array.from({ length: n }, (_, i) => i + 1),
+              { minLength: n, maxLength: n },
+            ),
+            fc.array(fc.constantFrom('ok', 'ok', 'ok', 'alone'), { minLength: n, maxLength: n }),
+            fc.array(fc.boolean(), { minLength: n, maxLength: n }),
+          ),
+        ),
+        async ([order, outcomes, turns]) => {
+          const broker = new BrokerBooks()
+          const acks = new AckCoalescer(broker)
+          for (let tag = 1; tag <= order.length; tag++) {
+            broker.outstanding.add(tag)
+            acks.delivered(message(tag))
+          }
+          for (const [i, tag] of order.entries()) {
+            if (outcomes[i] === 'ok') {
+              broker.releasable.add(tag)
+              acks.ack(message(tag))
+            } else {
+              broker.settleAlone(tag)
+              acks.settledElsewhere(message(tag))
+            }
+            if (turns[i]) await nextTurn()
+          }
+          await nextTurn()
+          const ok = order.filter((_, i) => outcomes[i] === 'ok').sort((a, b) => a - b)
+          expect([...broker.acked].sort((a, b) => a - b)).toEqual(ok)
+          expect(broker.outstanding.size).toBe(0)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+})
