@@ -18,6 +18,11 @@ export interface MergeTarget {
   usersIndex: string
   /** `index` is an alias that may disappear (live writes): never create an index in its place. */
   requireAlias?: boolean
+  /**
+   * Records carrying a create are usually new: write them as creates without reading first. One that
+   * exists after all is refused (409) and merged in the next round like any conflict.
+   */
+  createsWithoutRead?: boolean
 }
 
 export interface MergeResult {
@@ -47,7 +52,16 @@ export async function mergeIntoIndex(
   let pending = incoming
   for (let round = 0; pending.size > 0; round++) {
     if (round === MAX_CONFLICT_ROUNDS) throw new Error(`${pending.size} ${model} writes kept conflicting`)
-    const stored = await readStates(target.es, target.index, model, [...pending.keys()])
+    const unread =
+      round === 0 && target.createsWithoutRead
+        ? new Set([...pending.values()].filter((s) => s.createdVersion !== null).map((s) => s.id))
+        : new Set<number>()
+    const stored = await readStates(
+      target.es,
+      target.index,
+      model,
+      [...pending.keys()].filter((id) => !unread.has(id)),
+    )
     const merged = new Map<number, RecordState>()
     for (const [id, state] of pending) {
       const before = stored.get(id)?.state

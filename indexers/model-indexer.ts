@@ -65,7 +65,7 @@ export class ModelIndexer {
 
   constructor(private readonly options: ModelIndexerOptions) {
     this.aliases = options.aliases ?? { tracks: trackIndex.alias, users: userIndex.alias }
-    const prefetch = options.prefetch ?? 2_000
+    const prefetch = options.prefetch ?? 4_000
     this.batcher = new Batcher<Item>({
       write: (items) => this.write(items),
       maxItems: options.maxBatch ?? 2_000,
@@ -176,7 +176,7 @@ export class ModelIndexer {
     let main: Merged = { changedArtists: new Map(), states: new Map() }
     for (const [i, target] of targets.entries()) {
       const result = await mergeIntoIndex(
-        { es: this.options.es, ...target, requireAlias: true },
+        { es: this.options.es, ...target, requireAlias: true, createsWithoutRead: true },
         model,
         incoming,
       )

@@ -150,6 +150,8 @@ describe('index rebuild', () => {
   })
 
   it('verify lists the differences between an index and its source, and none when they agree', async () => {
+    // The source is built from a search: it must see the last writes (verify reads in real time).
+    await es.indices.refresh({ index: indexer.aliases.tracks })
     const stored = await es.search<{ id: number; title: string }>({
       index: indexer.aliases.tracks,
       size: 1_000,
