@@ -42,7 +42,7 @@ try {
     console.log('stats ingest (broker -> ClickHouse log)')
     const results = await benchStatsIngest(
       config,
-      { singleEvents: Math.round(100_000 * scale), batchedEvents: Math.round(1_000_000 * scale) },
+      { singleEvents: Math.round(100_000 * scale), batchedEvents: Math.round(1_000_000 * scale), rounds: 3 },
       (line) => console.log(line),
     )
     for (const r of results) {

@@ -22,8 +22,10 @@ import { statsWorkload, take } from '../src/workload/stats-workload.js'
 export interface IngestScenario {
   perMessage: number
   events: number
+  rounds: Array<{ writer: number; ackAndDiscard: number; directInsert: number }>
+  /** Medians over the rounds. */
   rates: { writer: number; ackAndDiscard: number; directInsert: number }
-  /** writer / min(ceilings) */
+  /** The median over the rounds of writer / min(ceilings) */
   shareOfLowerCeiling: number
   target: { eventsPerSecond: number; shareOfLowerCeiling: number }
   met: boolean
@@ -84,6 +86,22 @@ async function directInsert(
   return (performance.now() - started) / 1000
 }
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}
+
+function rowsOf(bodies: Buffer[]): StatsLogRow[] {
+  return bodies.flatMap((body) => {
+    const parsed = JSON.parse(body.toString('utf8')) as StatsEventInput | StatsEventInput[]
+    return (Array.isArray(parsed) ? parsed : [parsed]).map((e) => {
+      const v = validateStatsEvent(e)
+      if (!v.ok) throw new Error(`workload produced an invalid event: ${v.reason}`)
+      return v.row
+    })
+  })
+}
+
 /** The workload's events in time order (as a live stream or a shipped stretch of the log arrives),
  * as message bodies and as the log rows a direct insert writes. */
 function generate(
@@ -109,7 +127,7 @@ function generate(
 
 export async function benchStatsIngest(
   config: Config,
-  options: { singleEvents: number; batchedEvents: number },
+  options: { singleEvents: number; batchedEvents: number; rounds: number },
   log: (line: string) => void,
 ): Promise<IngestScenario[]> {
   const runId = `bench-${Date.now().toString(36)}`
@@ -146,68 +164,76 @@ export async function benchStatsIngest(
         idPrefix: `${runId}-${index}-`,
       })
       const { bodies, total } = generated
-      // Released after the direct insert, so the writer's run does not pay for the benchmark's heap.
-      let rows: StatsLogRow[] | undefined = generated.rows
       // The writer flushes when half the prefetch's messages wait, or at 50,000 rows.
       const prefetch = prefetchFor(scenario.perMessage)
       const batchRows = Math.min(50_000, Math.floor(prefetch / 2) * scenario.perMessage)
       log(`  ${scenario.perMessage} event(s)/message: ${total} events in ${bodies.length} messages`)
+      // Released after each direct insert, so the writer's run does not pay for the benchmark's heap.
+      let rows: StatsLogRow[] | undefined = generated.rows
+      const rounds: IngestScenario['rounds'] = []
+      for (let round = 1; round <= options.rounds; round++) {
+        const database = (role: string) => `${runId.replace(/-/g, '_')}_${role}_${index}_${round}`
+        await prefill(publisher, discard.name, bodies)
+        const discardSeconds = await drain(connection, discard, bodies.length, prefetch)
 
-      await prefill(publisher, discard.name, bodies)
-      const discardSeconds = await drain(connection, discard, bodies.length, prefetch)
-      log(`    ack-and-discard: ${(total / discardSeconds).toFixed(0)} events/s`)
+        rows ??= rowsOf(bodies)
+        const direct = await createClickHouse({ ...config.clickhouse, database: database('direct') })
+        await migrate(direct)
+        const directSeconds = await directInsert(direct, rows, batchRows)
+        rows = undefined
+        await direct.command({ query: `DROP DATABASE IF EXISTS ${database('direct')}` })
+        await direct.close()
 
-      const direct = await createClickHouse({
-        ...config.clickhouse,
-        database: `${runId.replace(/-/g, '_')}_direct_${index}`,
-      })
-      await migrate(direct)
-      const directSeconds = await directInsert(direct, rows, batchRows)
-      rows = undefined
-      await direct.command({ query: `DROP DATABASE IF EXISTS ${runId.replace(/-/g, '_')}_direct_${index}` })
-      await direct.close()
-      log(`    direct insert:   ${(total / directSeconds).toFixed(0)} events/s (batches of ${batchRows})`)
-
-      const store = await createClickHouse({
-        ...config.clickhouse,
-        database: `${runId.replace(/-/g, '_')}_writer_${index}`,
-      })
-      await migrate(store)
-      const checker = await createClickHouse({
-        ...config.clickhouse,
-        database: `${runId.replace(/-/g, '_')}_writer_${index}`,
-      })
-      await prefill(publisher, names.queues.statsWriter.name, bodies)
-      const writer = new StatsWriter({
-        connection,
-        publisher,
-        queue: names.queues.statsWriter,
-        log: new EventLog(store, checker),
-        logger: silentLogger,
-      })
-      const started = performance.now()
-      await writer.start()
-      while (writer.counters.messages < bodies.length) await new Promise((r) => setTimeout(r, 5))
-      const writerSeconds = (performance.now() - started) / 1000
-      await writer.stop()
-      const [count] = await (
-        await store.query({ query: `SELECT count() AS n FROM ${TABLES.statsEvents}`, format: 'JSONEachRow' })
-      ).json<{ n: number }>()
-      if (count?.n !== total) throw new Error(`writer logged ${count?.n} of ${total} events`)
-      await store.command({ query: `DROP DATABASE IF EXISTS ${runId.replace(/-/g, '_')}_writer_${index}` })
-      await store.close()
-      await checker.close()
-      log(`    stats writer:    ${(total / writerSeconds).toFixed(0)} events/s`)
+        const store = await createClickHouse({ ...config.clickhouse, database: database('writer') })
+        await migrate(store)
+        const checker = await createClickHouse({ ...config.clickhouse, database: database('writer') })
+        await prefill(publisher, names.queues.statsWriter.name, bodies)
+        const writer = new StatsWriter({
+          connection,
+          publisher,
+          queue: names.queues.statsWriter,
+          log: new EventLog(store, checker),
+          logger: silentLogger,
+        })
+        const started = performance.now()
+        await writer.start()
+        while (writer.counters.messages < bodies.length) await new Promise((r) => setTimeout(r, 5))
+        const writerSeconds = (performance.now() - started) / 1000
+        await writer.stop()
+        const [count] = await (
+          await store.query({
+            query: `SELECT count() AS n FROM ${TABLES.statsEvents}`,
+            format: 'JSONEachRow',
+          })
+        ).json<{ n: number }>()
+        if (count?.n !== total) throw new Error(`writer logged ${count?.n} of ${total} events`)
+        await store.command({ query: `DROP DATABASE IF EXISTS ${database('writer')}` })
+        await store.close()
+        await checker.close()
+        const measured = {
+          writer: total / writerSeconds,
+          ackAndDiscard: total / discardSeconds,
+          directInsert: total / directSeconds,
+        }
+        rounds.push(measured)
+        log(
+          `    round ${round}: writer ${measured.writer.toFixed(0)}/s; ack-and-discard ` +
+            `${measured.ackAndDiscard.toFixed(0)}/s; direct insert ${measured.directInsert.toFixed(0)}/s ` +
+            `(batches of ${batchRows})`,
+        )
+      }
 
       const rates = {
-        writer: total / writerSeconds,
-        ackAndDiscard: total / discardSeconds,
-        directInsert: total / directSeconds,
+        writer: median(rounds.map((r) => r.writer)),
+        ackAndDiscard: median(rounds.map((r) => r.ackAndDiscard)),
+        directInsert: median(rounds.map((r) => r.directInsert)),
       }
-      const share = rates.writer / Math.min(rates.ackAndDiscard, rates.directInsert)
+      // Each round's writer against that round's lower ceiling, then the median of those shares.
+      const share = median(rounds.map((r) => r.writer / Math.min(r.ackAndDiscard, r.directInsert)))
       results.push({
         perMessage: scenario.perMessage,
         events: total,
+        rounds,
         rates,
         shareOfLowerCeiling: share,
         target: { eventsPerSecond: scenario.target, shareOfLowerCeiling: 0.6 },
