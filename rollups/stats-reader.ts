@@ -349,7 +349,10 @@ function rawCountsPart(scope: Scope, pieces: (TimeRange & { index: number })[]):
 /**
  * stats_rollup rows of these buckets, one condition per span and phase (the minute of the UTC day
  * for buckets of 3 hours and more, else 0: the table's sort order after the scope), so each reads
- * only the rows it names.
+ * only the rows it names. Runs of consecutive buckets become ranges: within one span and phase the
+ * table holds a bucket every day (3 hours and more: the same minute each day) or every span (finer),
+ * so a range between two buckets of a run holds exactly the run, and the engine analyses one range
+ * where a list of 365 values cost it 2 to 3 ms.
  */
 function countBucketsCondition(buckets: TierBucket<CountSpan>[]): string {
   const groups = new Map<string, { span: number; phase: number; starts: number[] }>()
@@ -361,11 +364,28 @@ function countBucketsCondition(buckets: TierBucket<CountSpan>[]): string {
     groups.set(key, group)
   }
   return [...groups.values()]
-    .map(
-      (group) =>
-        `(span_minutes = ${int(group.span)} AND phase = ${int(group.phase)} AND bucket IN (${ints(group.starts)}))`,
-    )
+    .map((group) => {
+      const step = group.span >= 180 ? 86_400 : group.span * 60
+      const runs = runsOf(group.starts, step)
+      const ranges = runs
+        .filter((run) => run.length > 1)
+        .map((run) => `bucket BETWEEN ${int(run[0]!)} AND ${int(run.at(-1)!)}`)
+      const singles = runs.filter((run) => run.length === 1).map((run) => run[0]!)
+      if (singles.length > 0) ranges.push(`bucket IN (${ints(singles)})`)
+      return `(span_minutes = ${int(group.span)} AND phase = ${int(group.phase)} AND (${ranges.join(' OR ')}))`
+    })
     .join(' OR ')
+}
+
+/** Sorted distinct values split where the gap to the previous is not `step`. */
+export function runsOf(values: number[], step: number): number[][] {
+  const runs: number[][] = []
+  for (const value of [...new Set(values)].sort((a, b) => a - b)) {
+    const run = runs.at(-1)
+    if (run && value - run.at(-1)! === step) run.push(value)
+    else runs.push([value])
+  }
+  return runs
 }
 
 function dimensionValue(dimension: TopDimension): string {
