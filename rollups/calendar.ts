@@ -117,8 +117,11 @@ export const PRESETS = ['24h', '7d', '30d', '12m', 'all'] as const
 export type Preset = (typeof PRESETS)[number]
 
 /**
- * A preset range ending now. `24h` is the last 24 hours to the minute; `7d` and `30d` are whole local
- * days ending with today; `12m` the last twelve months ending with today; `all` starts at `allFrom`.
+ * A preset range ending with the present. `24h` is the 24 whole local hours ending with the current
+ * one (as the day presets end with today): its hourly series has whole hours, and the tiers' buckets
+ * cover it with no raw-log edges, where ending at the current minute left two edges to scan in the
+ * log. `7d` and `30d` are whole local days ending with today; `12m` the last twelve months ending with
+ * today; `all` starts at `allFrom`.
  */
 export function presetRange(
   preset: Preset,
@@ -129,7 +132,7 @@ export function presetRange(
   const endOfToday = DateTime.fromMillis(now, { zone }).startOf('day').plus({ days: 1 })
   switch (preset) {
     case '24h': {
-      const to = Math.ceil(now / 60_000) * 60_000
+      const to = DateTime.fromMillis(now, { zone }).startOf('hour').toMillis() + 3_600_000
       return { from: to - 86_400_000, to }
     }
     case '7d':
