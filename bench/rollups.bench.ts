@@ -33,7 +33,7 @@ const KINDS = ['summary', 'series', 'top-countries', 'top-tracks'] as const
 type Kind = (typeof KINDS)[number]
 const DAY = 86_400_000
 const HEAD = 1
-const VIEWS = [TABLES.rollupView, TABLES.rollupTopView, TABLES.trackOwnersView]
+const VIEWS = [TABLES.rollupView, TABLES.rollupTopView, TABLES.listenerDaysView, TABLES.trackOwnersView]
 
 export interface QueryFigure {
   artist: 'head' | 'tail'
@@ -230,13 +230,16 @@ async function bytes(client: ClickHouseClient) {
   const result = await client.query({
     query: `SELECT table, toUInt64(sum(bytes_on_disk)) AS bytes, toUInt64(sum(rows)) AS rows FROM system.parts
             WHERE database = currentDatabase() AND active AND table IN ({tables:Array(String)}) GROUP BY table`,
-    query_params: { tables: [TABLES.statsEvents, TABLES.rollup, TABLES.rollupTop] },
+    query_params: { tables: [TABLES.statsEvents, TABLES.rollup, TABLES.rollupTop, TABLES.listenerDays] },
     format: 'JSONEachRow',
   })
   const rows = await result.json<{ table: string; bytes: number; rows: number }>()
   const of = (table: string) => rows.find((row) => row.table === table)
   const raw = Number(of(TABLES.statsEvents)?.bytes ?? 0)
-  const rollup = Number(of(TABLES.rollup)?.bytes ?? 0) + Number(of(TABLES.rollupTop)?.bytes ?? 0)
+  const rollup = [TABLES.rollup, TABLES.rollupTop, TABLES.listenerDays].reduce(
+    (sum, table) => sum + Number(of(table)?.bytes ?? 0),
+    0,
+  )
   return { raw, rollups: rollup, rollupShareOfRaw: round(rollup / Math.max(raw, 1)), tables: rows }
 }
 

@@ -117,17 +117,7 @@ async function yearMatchesLog(
   fromSql: string,
   toSql: string,
 ): Promise<boolean> {
-  const stored =
-    tier.table === TABLES.rollup
-      ? `SELECT [sum(plays), sum(likes), sum(reposts), sum(comments), sum(downloads)] FROM ${TABLES.rollup}
-         WHERE toYear(bucket) = ${year} AND track_id = 0 AND span_minutes = 1440 AND phase = 0`
-      : `SELECT [sum(plays)] FROM ${TABLES.rollupTop}
-         WHERE toYear(bucket) = ${year} AND track_id = 0 AND dimension = 'country' AND span = 'month'`
-  const logged =
-    tier.table === TABLES.rollup
-      ? `SELECT [countIf(type = 'play'), countIf(type = 'like'), countIf(type = 'repost'), countIf(type = 'comment'),
-                 countIf(type = 'download')]`
-      : `SELECT [countIf(type = 'play')]`
+  const { stored, logged } = yearTotals(tier, year)
   const result = await client.query({
     query: `SELECT (${stored}) = (${logged} FROM ${TABLES.statsEvents}
              WHERE occurred_at >= ${fromSql} AND occurred_at < ${toSql}) AS same`,
@@ -135,6 +125,32 @@ async function yearMatchesLog(
   })
   const [row] = await result.json<{ same: number | boolean }>()
   return Boolean(Number(row?.same))
+}
+
+/** The tier's plays (and other counts) over a year, and the same counted in the log. */
+function yearTotals(tier: Tier, year: number): { stored: string; logged: string } {
+  switch (tier.table) {
+    case TABLES.rollup:
+      return {
+        stored: `SELECT [sum(plays), sum(likes), sum(reposts), sum(comments), sum(downloads)] FROM ${TABLES.rollup}
+                 WHERE toYear(bucket) = ${year} AND track_id = 0 AND span_minutes = 1440 AND phase = 0`,
+        logged: `SELECT [countIf(type = 'play'), countIf(type = 'like'), countIf(type = 'repost'), countIf(type = 'comment'),
+                 countIf(type = 'download')]`,
+      }
+    case TABLES.rollupTop:
+      return {
+        stored: `SELECT [sum(plays)] FROM ${TABLES.rollupTop}
+                 WHERE toYear(bucket) = ${year} AND track_id = 0 AND dimension = 'country' AND span = 'month'`,
+        logged: `SELECT [countIf(type = 'play')]`,
+      }
+    case TABLES.listenerDays:
+      return {
+        stored: `SELECT [sum(plays)] FROM ${TABLES.listenerDays} WHERE toYear(bucket) = ${year}`,
+        logged: `SELECT [countIf(type = 'play' AND user_id != 0)]`,
+      }
+    default:
+      throw new Error(`no yearly check for ${tier.table}`)
+  }
 }
 
 async function tableColumns(client: ClickHouseClient, table: string): Promise<string[]> {

@@ -8,6 +8,7 @@
 // checked to be a safe integer; ids and limits travel as query parameters.
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
 import type { Interval } from './calendar.js'
+import { coverListeners } from './listener-cover.js'
 import {
   type CountSpan,
   type Cover,
@@ -44,6 +45,11 @@ export interface TopRow {
   plays: number
 }
 
+export interface ListenerRow {
+  user_id: number
+  plays: number
+}
+
 /** A track's counts (listeners are left out: merging a state per track and bucket would cost the most). */
 export interface TrackTotals extends Omit<Totals, 'listeners'> {
   track_id: number
@@ -57,6 +63,18 @@ const RAW_COUNTS = `toUInt64(countIf(type = 'play')) AS plays, toUInt64(countIf(
 const SUMMED_COUNTS = `toUInt64(sum(plays)) AS plays, toUInt64(sum(likes)) AS likes, toUInt64(sum(reposts)) AS reposts,
   toUInt64(sum(comments)) AS comments, toUInt64(sum(downloads)) AS downloads`
 const KEY_SHIFT = 4_294_967_296
+const DAY_MS = 86_400_000
+/** Top listeners over fewer whole UTC days than this are counted from the raw log. */
+const MIN_LISTENER_TIER_DAYS = 2
+
+export interface ListenerTierOptions {
+  /** Below this many tier rows in the range, the log is as quick to count. */
+  minRows: number
+  /** The users of this many of the tier's largest rows in the range are the first candidates. */
+  candidateRows: number
+}
+
+const LISTENER_TIER: ListenerTierOptions = { minRows: 50_000, candidateRows: 2_000 }
 /** Top tracks over ranges up to this long are counted from the raw log. */
 const RAW_TOP_TRACKS_MS = 3 * 86_400_000
 /** How long the registered zones' day phases (zone-days.ts) are used before they are read again. */
@@ -65,13 +83,18 @@ const PHASES_TTL_MS = 10_000
 export class StatsReader {
   private readonly clients: { client: ClickHouseClient; busy: number }[]
   private phases: { value: Promise<ReadonlySet<number>>; readAt: number } | undefined
+  private readonly listenerTier: ListenerTierOptions
 
   /**
    * Several clients let the queries of one answer run side by side (on chDB one connection runs one
    * query at a time); each query goes to the least busy.
    */
-  constructor(clients: ClickHouseClient | ClickHouseClient[]) {
+  constructor(
+    clients: ClickHouseClient | ClickHouseClient[],
+    options: { listenerTier?: Partial<ListenerTierOptions> } = {},
+  ) {
     this.clients = (Array.isArray(clients) ? clients : [clients]).map((client) => ({ client, busy: 0 }))
+    this.listenerTier = { ...LISTENER_TIER, ...options.listenerTier }
   }
 
   /** The day phases the tiers hold whole days for, read at most every PHASES_TTL_MS. */
@@ -272,15 +295,83 @@ export class StatsReader {
 
   /**
    * The logged-in listeners with the most plays in a range (anonymous listeners have no account to
-   * show). Read from the raw log: a per-listener tier would be as large as the log itself.
+   * show); ties by user id. An artist's come from the listener tier (plays per listener and UTC day)
+   * for the range's UTC days and the log for its ragged edges (listener-cover.ts); a track's, and
+   * short or quiet ranges, from the log alone.
+   *
+   * The tier holds about as many rows per day as the artist has listeners that day (2 million rows
+   * for 30 days of an artist with 100 million plays a year), too many to sum per request, so the
+   * answer is found among candidates and proven exact. The users of the rows with at least
+   * `threshold` plays (the largest `candidateRows` rows) are summed over the whole range.
+   * Anyone else has fewer than `threshold` plays in each of their rows, and at most one row per day
+   * per part (plus one for the added edges; subtracted edges only lower a sum), so at most
+   * (threshold - 1) * rows-per-user plays. When the answer's last row has more than that, nobody
+   * else can reach the list; otherwise the threshold is lowered until the bound holds (at zero
+   * everyone is a candidate).
    */
-  async topListeners(scope: Scope, range: TimeRange, limit: number) {
-    return this.rows<{ user_id: number; plays: number }>(
+  async topListeners(
+    scope: Scope,
+    range: TimeRange,
+    limit: number,
+    source: Source = 'rollups',
+  ): Promise<ListenerRow[]> {
+    const cover =
+      scope.trackId === undefined && source === 'rollups'
+        ? coverListeners(range, Date.now(), MIN_LISTENER_TIER_DAYS)
+        : null
+    if (!cover) return this.rawTopListeners(scope, range, limit)
+    const { start, end } = cover.days
+    const days = `owner_id = {owner:UInt64}
+      AND bucket >= toDateTime(${int(start / 1000)}, 'UTC') AND bucket < toDateTime(${int(end / 1000)}, 'UTC')`
+    // The tier's rows in the range, and at most how many of them one listener can have: a row per day
+    // per part that spans the day (parts know the first and last day they hold).
+    const [probe] = await this.rows<{ tierRows: number; rowsPerDay: number }>(
+      `SELECT (SELECT count() FROM ${TABLES.listenerDays} WHERE ${days}) AS tierRows,
+         (SELECT toUInt64(sum(if(toUInt32(min_time) = 0 OR max_time < min_time, ${int((end - start) / DAY_MS)},
+            greatest(0, dateDiff('day', greatest(min_time, toDateTime(${int(start / 1000)}, 'UTC')),
+              least(max_time, toDateTime(${int(end / 1000 - 86_400)}, 'UTC'))) + 1))))
+          FROM system.parts
+          WHERE database = currentDatabase() AND table = '${TABLES.listenerDays}' AND active) AS rowsPerDay`,
+      scopeParams(scope),
+    )
+    if (Number(probe?.tierRows ?? 0) < this.listenerTier.minRows)
+      return this.rawTopListeners(scope, range, limit)
+    const logPlays = (pieces: TimeRange[], sign: string) => `SELECT user_id, ${sign}toInt64(count()) AS plays
+      FROM ${TABLES.statsEvents}
+      WHERE owner_id = {owner:UInt64} AND type = 'play' AND user_id != 0 AND (${timeRanges(pieces)})
+      GROUP BY user_id`
+    let rows = `SELECT user_id, toInt64(plays) AS plays FROM ${TABLES.listenerDays} WHERE ${days}`
+    if (cover.plus.length > 0) rows += ` UNION ALL ${logPlays(cover.plus, '')}`
+    if (cover.minus.length > 0) rows += ` UNION ALL ${logPlays(cover.minus, '-')}`
+    const rowsPerUser = Number(probe?.rowsPerDay ?? 0) + (cover.plus.length > 0 ? 1 : 0)
+    let threshold: string = `ifNull((SELECT plays FROM (${rows}) ORDER BY plays DESC
+      LIMIT 1 OFFSET ${int(this.listenerTier.candidateRows - 1)}), 0)`
+    for (let round = 1; ; round++) {
+      const found = await this.rows<ListenerRow & { threshold: number }>(
+        `WITH ${threshold} AS cut
+         SELECT user_id, toUInt64(sum(plays)) AS plays, any(cut) AS threshold
+         FROM (${rows}) WHERE user_id IN (SELECT user_id FROM (${rows}) WHERE plays >= cut)
+         GROUP BY user_id HAVING plays > 0 ORDER BY plays DESC, user_id ASC LIMIT {limit:UInt32}`,
+        { ...scopeParams(scope), limit },
+      )
+      const answer = found.map((row) => ({ user_id: Number(row.user_id), plays: Number(row.plays) }))
+      const least = found.length === limit ? answer[limit - 1]!.plays : 0
+      const used = Number(found[0]?.threshold ?? 0)
+      if (used <= 0 || (least > 0 && least > (used - 1) * rowsPerUser)) return answer
+      // `least` is at most the true last row's plays, so the next threshold's bound lies below it.
+      const lower = round < 3 && least > 0 ? Math.ceil(least / rowsPerUser) : 0
+      threshold = String(int(Math.min(lower, used - 1)))
+    }
+  }
+
+  /** Top listeners counted in the raw log. */
+  private rawTopListeners(scope: Scope, range: TimeRange, limit: number): Promise<ListenerRow[]> {
+    return this.rows<ListenerRow>(
       `SELECT user_id, count() AS plays FROM ${TABLES.statsEvents}
        WHERE ${rawScope(scope)} AND type = 'play' AND user_id != 0 AND (${timeRanges([range])})
        GROUP BY user_id ORDER BY plays DESC, user_id ASC LIMIT {limit:UInt32}`,
       { ...scopeParams(scope), limit },
-    )
+    ).then((rows) => rows.map((row) => ({ user_id: Number(row.user_id), plays: Number(row.plays) })))
   }
 
   /** The artist a track belongs to, as the log knows it (null: no event for it yet). */

@@ -11,6 +11,9 @@ export const TABLES = {
   /** Plays per country, city, source and referrer in UTC hours, days and months (0002). */
   rollupTop: 'stats_rollup_top',
   rollupTopView: 'stats_rollup_top_mv',
+  /** Plays per logged-in listener, per artist and UTC day: top listeners (0005). */
+  listenerDays: 'stats_listener_days',
+  listenerDaysView: 'stats_listener_days_mv',
   /** track id -> owner id, for authorizing reads by track (0002). */
   trackOwners: 'stats_track_owners',
   trackOwnersView: 'stats_track_owners_mv',

@@ -38,6 +38,15 @@ export const TIERS: Tier[] = [
     states: [],
     bucketEnd: `multiIf(span = 'hour', bucket + INTERVAL 1 HOUR, span = 'day', bucket + INTERVAL 1 DAY, bucket + INTERVAL 1 MONTH)`,
   },
+  {
+    name: 'listeners',
+    table: TABLES.listenerDays,
+    view: TABLES.listenerDaysView,
+    key: ['owner_id', 'bucket', 'user_id'],
+    sums: ['plays'],
+    states: [],
+    bucketEnd: 'bucket + INTERVAL 1 DAY',
+  },
 ]
 
 /** The log rows of [fromSql, toSql) (SQL expressions), with the view's MATERIALIZED column. */

@@ -35,7 +35,7 @@ describe('search-stats rollups', () => {
     expect(result.code, result.stderr).toBe(0)
     const inventory = JSON.parse(result.stdout)
     expect(inventory.log.rows).toBe(20_000)
-    expect(inventory.tiers.map((tier: { name: string }) => tier.name)).toEqual(['counts', 'top'])
+    expect(inventory.tiers.map((tier: { name: string }) => tier.name)).toEqual(['counts', 'top', 'listeners'])
     for (const tier of inventory.tiers) {
       expect(tier.rows).toBeGreaterThan(0)
       expect(tier.viewPresent).toBe(true)
@@ -70,11 +70,11 @@ describe('search-stats rollups', () => {
 
     const rebuild = await cli(['rollups', 'rebuild'])
     expect(rebuild.code, rebuild.stderr).toBe(0)
-    expect(rebuild.stdout).toMatch(/of counts, top from the raw log/)
+    expect(rebuild.stdout).toMatch(/of counts, top, listeners from the raw log/)
 
     const again = await cli(['rollups', 'verify', '--from', day(-45), '--to', day(1), '--json'])
     expect(again.code).toBe(0)
-    expect(JSON.parse(again.stdout).map((r: { differences: number }) => r.differences)).toEqual([0, 0])
+    expect(JSON.parse(again.stdout).map((r: { differences: number }) => r.differences)).toEqual([0, 0, 0])
   })
 
   it('zones add registers a zone, fills its whole days from the log, and verify agrees', async () => {
