@@ -354,7 +354,7 @@ export class StatsReader {
          GROUP BY user_id HAVING plays > 0 ORDER BY plays DESC, user_id ASC LIMIT {limit:UInt32}`,
         { ...scopeParams(scope), limit },
       )
-      const answer = found.map((row) => ({ user_id: Number(row.user_id), plays: Number(row.plays) }))
+      const answer = found.map(listenerRow)
       const least = found.length === limit ? answer[limit - 1]!.plays : 0
       const used = Number(found[0]?.threshold ?? 0)
       if (used <= 0 || (least > 0 && least > (used - 1) * rowsPerUser)) return answer
@@ -371,7 +371,7 @@ export class StatsReader {
        WHERE ${rawScope(scope)} AND type = 'play' AND user_id != 0 AND (${timeRanges([range])})
        GROUP BY user_id ORDER BY plays DESC, user_id ASC LIMIT {limit:UInt32}`,
       { ...scopeParams(scope), limit },
-    ).then((rows) => rows.map((row) => ({ user_id: Number(row.user_id), plays: Number(row.plays) })))
+    ).then((rows) => rows.map(listenerRow))
   }
 
   /** The artist a track belongs to, as the log knows it (null: no event for it yet). */
@@ -404,6 +404,12 @@ export class StatsReader {
     }
   }
 }
+
+/** Numbers as numbers, whatever the engine quoted, and nothing but the answer's columns. */
+const listenerRow = (row: ListenerRow): ListenerRow => ({
+  user_id: Number(row.user_id),
+  plays: Number(row.plays),
+})
 
 export function zeroTotals(): Totals {
   return { plays: 0, listeners: 0, likes: 0, reposts: 0, comments: 0, downloads: 0 }
