@@ -16,6 +16,7 @@ import { writeLogWorkload } from '../rollups/log-workload.js'
 import { migrate } from '../rollups/migrate.js'
 import { type Scope, StatsReader } from '../rollups/stats-reader.js'
 import { TABLES } from '../rollups/tables.js'
+import { TIERS } from '../rollups/tier-sources.js'
 import { markReady, registerZones } from '../rollups/zone-days.js'
 import { type ClickHouseClient, createClickHouse } from '../src/clickhouse/client.js'
 import type { Config } from '../src/config.js'
@@ -33,7 +34,7 @@ const KINDS = ['summary', 'series', 'top-countries', 'top-tracks'] as const
 type Kind = (typeof KINDS)[number]
 const DAY = 86_400_000
 const HEAD = 1
-const VIEWS = [TABLES.rollupView, TABLES.rollupTopView, TABLES.listenerDaysView, TABLES.trackOwnersView]
+const VIEWS = [...TIERS.map((tier) => tier.view), TABLES.trackOwnersView]
 
 export interface QueryFigure {
   artist: 'head' | 'tail'
@@ -230,16 +231,13 @@ async function bytes(client: ClickHouseClient) {
   const result = await client.query({
     query: `SELECT table, toUInt64(sum(bytes_on_disk)) AS bytes, toUInt64(sum(rows)) AS rows FROM system.parts
             WHERE database = currentDatabase() AND active AND table IN ({tables:Array(String)}) GROUP BY table`,
-    query_params: { tables: [TABLES.statsEvents, TABLES.rollup, TABLES.rollupTop, TABLES.listenerDays] },
+    query_params: { tables: [TABLES.statsEvents, ...TIERS.map((tier) => tier.table)] },
     format: 'JSONEachRow',
   })
   const rows = await result.json<{ table: string; bytes: number; rows: number }>()
   const of = (table: string) => rows.find((row) => row.table === table)
   const raw = Number(of(TABLES.statsEvents)?.bytes ?? 0)
-  const rollup = [TABLES.rollup, TABLES.rollupTop, TABLES.listenerDays].reduce(
-    (sum, table) => sum + Number(of(table)?.bytes ?? 0),
-    0,
-  )
+  const rollup = TIERS.reduce((sum, tier) => sum + Number(of(tier.table)?.bytes ?? 0), 0)
   return { raw, rollups: rollup, rollupShareOfRaw: round(rollup / Math.max(raw, 1)), tables: rows }
 }
 

@@ -5,7 +5,7 @@
 // the hour to come, reads nothing where the edge itself would read the day so far).
 import type { TimeRange } from './stats-reader.js'
 
-const DAY_MS = 86_400_000
+export const DAY_MS = 86_400_000
 
 export interface ListenerCover {
   /** Whole UTC days [start, end) read from the tier. */

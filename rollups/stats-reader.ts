@@ -8,7 +8,7 @@
 // checked to be a safe integer; ids and limits travel as query parameters.
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
 import type { Interval } from './calendar.js'
-import { coverListeners } from './listener-cover.js'
+import { coverListeners, DAY_MS } from './listener-cover.js'
 import {
   type CountSpan,
   type Cover,
@@ -63,7 +63,6 @@ const RAW_COUNTS = `toUInt64(countIf(type = 'play')) AS plays, toUInt64(countIf(
 const SUMMED_COUNTS = `toUInt64(sum(plays)) AS plays, toUInt64(sum(likes)) AS likes, toUInt64(sum(reposts)) AS reposts,
   toUInt64(sum(comments)) AS comments, toUInt64(sum(downloads)) AS downloads`
 const KEY_SHIFT = 4_294_967_296
-const DAY_MS = 86_400_000
 /** Top listeners over fewer whole UTC days than this are counted from the raw log. */
 const MIN_LISTENER_TIER_DAYS = 2
 

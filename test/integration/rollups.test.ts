@@ -201,7 +201,13 @@ describe('the range planner', () => {
       ),
       { numRuns: 40 },
     )
-    // Some answers needed a lowered threshold (the first bound did not hold): that path is exercised.
+    // One candidate row over three months: the first bound cannot hold, the threshold is lowered.
+    lowered = 0
+    const strict = new StatsReader(spy(client), { listenerTier: { minRows: 0, candidateRows: 1 } })
+    const whole = { start: FROM, end: TO }
+    expect(await strict.topListeners({ ownerId: 1 }, whole, 10)).toEqual(
+      await reader.topListeners({ ownerId: 1 }, whole, 10, 'raw'),
+    )
     expect(lowered).toBeGreaterThan(0)
   })
 
