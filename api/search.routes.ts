@@ -10,7 +10,7 @@ import { z } from 'zod'
 import { parseTags } from '../src/text.js'
 import { badRequest, unavailable } from './errors.js'
 import { jsonTagged } from './etag.js'
-import { highlightTitle } from './highlight.js'
+import { titleHighlighter } from './highlight.js'
 import {
   decodeCursor,
   encodeCursor,
@@ -157,11 +157,14 @@ export function searchRoutes(options: SearchRoutesOptions): Hono {
     // filter_path leaves out what Elasticsearch did not return: no hits array when nothing matched.
     const hits = result.hits?.hits ?? []
     const total = result.hits?.total
-    const q = normalizeQuery(p.q)
+    const highlight = titleHighlighter(normalizeQuery(p.q))
     return jsonTagged(c, {
       items: hits.map((hit) => {
-        const title = highlightTitle(String(hit._source?.title ?? ''), q)
-        return { ...hit._source, ...(title ? { highlight: { title } } : {}) }
+        // The parsed document is ours to extend: no copy of each hit.
+        const item = hit._source ?? {}
+        const title = highlight(String(item.title ?? ''))
+        if (title) item.highlight = { title }
+        return item
       }),
       next_cursor: hits.length === p.limit ? encodeCursor(hits[hits.length - 1]!.sort) : null,
       total: typeof total === 'number' ? total : (total?.value ?? 0),
