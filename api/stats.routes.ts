@@ -61,9 +61,11 @@ export function statsRoutes(options: StatsRoutesOptions): Hono {
   const app = new Hono()
 
   app.use('/v1/stats/*', async (c, next) => {
-    await next()
+    // Before the route answers, so they go out with its response (a header added to a finished
+    // response makes hono rebuild it as a stream).
     c.header('Cache-Control', 'private, max-age=0, must-revalidate')
     c.header('Vary', 'Authorization')
+    await next()
   })
 
   /** The id in the path, the asker's right to it, and what to count. */

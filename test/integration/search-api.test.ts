@@ -199,6 +199,7 @@ describe('GET /v1/search/tracks', () => {
       const { res, body } = await get(`/v1/search/tracks?${query}`)
       expect(res.status).toBe(400)
       expect((body.error as { details: { parameter: string } }).details.parameter).toBe(parameter)
+      expect(res.headers.get('cache-control')).toBe('no-store')
     }
     expect((await get('/v1/search/tracks?unknown=1&q=halo')).res.status).toBe(200)
   })
@@ -259,6 +260,7 @@ describe('search when Elasticsearch is down', () => {
     const res = await down.request('/v1/search/tracks?q=halo')
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBeTruthy()
+    expect(res.headers.get('cache-control')).toBe('no-store')
     await dead.close()
   })
 })
