@@ -9,6 +9,7 @@ import { action, commandContext } from '../src/cli/context.js'
 import { publishCommand } from '../src/cli/publish.command.js'
 import { doctorCommand, servicesCommand } from '../src/cli/services.command.js'
 import { tokenCommand } from '../src/cli/token.command.js'
+import { loosenOldGenerationGrowth } from '../src/gc-tuning.js'
 import { ROLES, type Role, serve } from './serve.js'
 
 const program = new Command('search-stats')
@@ -23,6 +24,7 @@ program
   .action(
     action(async (opts: { role: Role; demo?: boolean }) => {
       const { config, logger } = commandContext(`serve:${opts.role}`, 1)
+      loosenOldGenerationGrowth()
       const running = await serve({ config, logger, role: opts.role, demo: opts.demo })
       running.lifecycle.exitOnSignals(config.shutdownTimeoutMs)
       return undefined
