@@ -1,10 +1,11 @@
 // Benchmark: search latency p50/p99 and throughput at a steady 200 requests/s on an index of 100,000+
 // tracks, through the API over HTTP beside the very same Elasticsearch requests sent straight from
 // this process, alternated in one run. Targets: API p99 at most 30 ms, and at most 1.3x Elasticsearch's.
-// The API runs as it does in production, in its own process (`serve --role api`), so the load
-// generator and the server do not share one event loop. Both paths are sent with the same HTTP
+// The API runs as it does in production: the compiled command line (built first, as `npm install`
+// builds it), in its own process (`serve --role api`), so the load generator and the server do not
+// share one event loop. Both paths are sent with the same HTTP
 // client, undici's (the Elasticsearch client's own), so the difference is the API's.
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import os from 'node:os'
@@ -14,6 +15,7 @@ import { Pool } from 'undici'
 import { trackParams, trackSearchRequest } from '../api/search.routes.js'
 import type { Config } from '../src/config.js'
 import { createElasticsearchClient } from '../src/elasticsearch/client.js'
+import { projectRoot } from '../src/paths.js'
 import { random } from '../src/workload/stats-workload.js'
 import { indexCatalog } from '../test/support/catalog-index.js'
 import { JUDGEMENTS, relevanceCatalog, WORDS } from '../test/support/relevance-catalog.js'
@@ -59,11 +61,12 @@ async function startApi(
   config: Config,
   indexPrefix: string,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot(), stdio: 'inherit' })
   const port = await freePort()
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'search-stats-bench-api-'))
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bin/main.ts', 'serve', '--role', 'api'],
+    [path.join(projectRoot(), 'bin', 'search-stats.js'), 'serve', '--role', 'api'],
     {
       env: {
         ...process.env,
