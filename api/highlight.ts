@@ -44,7 +44,7 @@ export function editDistance(a: string, b: string, cap: number): number {
     previous = current
     current = spare
   }
-  return previous[b.length]!
+  return Math.min(previous[b.length]!, cap + 1)
 }
 
 function matches(word: string, queryWords: string[], last: string): boolean {

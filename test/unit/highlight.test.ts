@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { editDistance, highlightTitle } from '../../api/highlight.js'
 
@@ -54,5 +55,38 @@ describe('editDistance', () => {
   it('stops early past the cap', () => {
     expect(editDistance('aaaaaaaa', 'bbbbbbbb', 2)).toBe(3)
     expect(editDistance('a', 'abcdef', 2)).toBe(3)
+  })
+
+  it('equals a plain optimal-string-alignment table, capped, call after call (its rows are reused)', () => {
+    const reference = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) =>
+        Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+      )
+      for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+          const row = d[i]!
+          row[j] = Math.min(
+            d[i - 1]![j]! + 1,
+            row[j - 1]! + 1,
+            d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+          )
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+            row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1)
+          }
+        }
+      }
+      return d[a.length]![b.length]!
+    }
+    const word = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'd'), maxLength: 40 })
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(word, word, fc.integer({ min: 0, max: 3 })), { minLength: 1 }),
+        (pairs) => {
+          for (const [a, b, cap] of pairs) {
+            expect(editDistance(a, b, cap)).toBe(Math.min(reference(a, b), cap + 1))
+          }
+        },
+      ),
+    )
   })
 })
