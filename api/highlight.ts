@@ -87,7 +87,3 @@ export function titleHighlighter(query: string): (title: string) => string | und
     return from > 0 ? out + escapeHtml(title.slice(from)) : undefined
   }
 }
-
-export function highlightTitle(title: string, query: string): string | undefined {
-  return titleHighlighter(query)(title)
-}

@@ -3,8 +3,8 @@
 // this process, alternated in one run. Targets: API p99 at most 30 ms, and at most 1.3x Elasticsearch's.
 // The API runs as it does in production: the compiled command line (built first, as `npm install`
 // builds it), in its own process (`serve --role api`), so the load generator and the server do not
-// share one event loop. Both paths are sent with the same HTTP
-// client, undici's (the Elasticsearch client's own), so the difference is the API's.
+// share one event loop. Both paths are sent with the same HTTP client, undici's (the Elasticsearch
+// client's own), so the difference is the API's.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'

@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { editDistance, highlightTitle } from '../../api/highlight.js'
+import { editDistance, titleHighlighter } from '../../api/highlight.js'
+
+const highlightTitle = (title: string, query: string) => titleHighlighter(query)(title)
 
 describe('highlightTitle', () => {
   it('marks exact words, keeping the title as written', () => {
