@@ -124,7 +124,9 @@ export async function writeDocuments(
       : { create: { _index: alias, _id: String(request.id), require_alias: requireAlias } },
     request.document,
   ])
-  const response = await es.bulk({ operations })
+  // Only what is read below: the full answer (index, version, shards, seq_no per item) is most of the
+  // bytes Elasticsearch writes and the client parses for a batch of thousands.
+  const response = await es.bulk({ operations, filter_path: 'items.*.status,items.*.error' })
   return response.items.map((item, i) => {
     const result = item.index ?? item.create
     const id = requests[i]!.id

@@ -2,66 +2,103 @@
 // would otherwise send a thousand ack frames, and the broker (on the same two cores as everything
 // else) spends as much CPU on them as on delivering. Deliveries settled `ok` are collected for one
 // turn of the event loop; the longest run of them from the oldest unsettled delivery is acked with
-// `multiple` (everything up to the last tag of the run), and the ones after a still-unsettled delivery
-// are acked one by one, so no message waits on another and none is acked before its handler says so.
+// `multiple` (everything up to the last tag of the run).
+//
+// An ok delivery behind one still unsettled (two batches in flight, the younger one written first) is
+// held until the run reaches it, up to `holdMs`, and only then acked alone. Acking it alone at once
+// is what RabbitMQ handles worst: measured on this machine (3.10, 4,000 in flight, batches of 2,000),
+// a consumer that acked every younger batch message by message before the older batch's multiple ack
+// cost the broker 310 to 340 us of CPU per message, against 23 to 37 us when each batch was one
+// multiple ack; the indexer ran at half speed in the rounds where that happened. The bound keeps a
+// delivery stuck in a retry from holding the others' acks (and their prefetch slots) for long.
 import type { Channel, Message } from 'amqplib'
+
+export const DEFAULT_ACK_HOLD_MS = 500
 
 export class AckCoalescer {
   /** Delivery tags not yet acked or nacked, oldest first (the broker numbers them in order). */
   private readonly unsettled: number[] = []
   private head = 0
-  /** Tags whose handler said ok, not yet acked. */
+  /** Tags whose handler said ok this turn, not yet acked. */
   private readonly ready = new Set<number>()
+  /** Ok tags behind an unsettled one, with when they became ok (oldest first: a Map keeps order). */
+  private readonly held = new Map<number, number>()
   /** Tags acked or nacked one by one while older ones were unsettled. */
   private readonly settledAlone = new Set<number>()
   private scheduled = false
+  private timer: NodeJS.Timeout | undefined
 
-  constructor(private readonly channel: Pick<Channel, 'ack'>) {}
+  constructor(
+    private readonly channel: Pick<Channel, 'ack'>,
+    private readonly holdMs = DEFAULT_ACK_HOLD_MS,
+  ) {}
 
   delivered(message: Message): void {
     this.unsettled.push(message.fields.deliveryTag)
   }
 
-  /** The message may be acked: it will be, within this turn of the event loop. */
+  /** The message may be acked: it will be, within this turn of the event loop or at most holdMs later. */
   ack(message: Message): void {
     this.ready.add(message.fields.deliveryTag)
-    if (!this.scheduled) {
-      this.scheduled = true
-      setImmediate(() => this.flush())
-    }
+    this.schedule()
   }
 
   /** The message was settled another way (dead-lettered and acked, or nacked) by the caller. */
   settledElsewhere(message: Message): void {
     this.settledAlone.add(message.fields.deliveryTag)
+    // It may have been what held the others.
+    if (this.held.size > 0) this.schedule()
   }
 
-  /** Sends the acks now (before the channel closes). */
-  flush(): void {
+  private schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => this.flush())
+  }
+
+  /** Sends the acks that are due; with `all`, every ok one now (before the channel closes). */
+  flush(all = false): void {
     this.scheduled = false
     let upTo: number | undefined
     while (this.head < this.unsettled.length) {
       const tag = this.unsettled[this.head]!
-      if (this.ready.delete(tag)) upTo = tag
+      if (this.ready.delete(tag) || this.held.delete(tag)) upTo = tag
       else if (!this.settledAlone.delete(tag)) break
       this.head++
     }
+    const now = performance.now()
+    for (const tag of this.ready) this.held.set(tag, now)
+    this.ready.clear()
+    const alone: number[] = []
+    for (const [tag, since] of this.held) {
+      if (!all && now - since < this.holdMs) break // the rest are younger
+      alone.push(tag)
+      this.held.delete(tag)
+      // Acked alone, behind an unsettled one: skipped when the run reaches it.
+      this.settledAlone.add(tag)
+    }
     try {
-      // `multiple` acks every outstanding tag up to upTo: all of them are ready or already settled.
+      // `multiple` acks every outstanding tag up to upTo: all of them are ok or already settled.
       if (upTo !== undefined) this.channel.ack(tagged(upTo), true)
-      for (const tag of this.ready) this.channel.ack(tagged(tag), false)
+      for (const tag of alone) this.channel.ack(tagged(tag), false)
     } catch {
       // The channel closed: the broker redelivers whatever was not acked. Nothing is lost.
     }
-    if (this.ready.size > 0) {
-      // Acked alone, behind an unsettled one: skipped when the run reaches them.
-      for (const tag of this.ready) this.settledAlone.add(tag)
-      this.ready.clear()
-    }
+    this.scheduleHeld(now)
     if (this.head > 1_024 && this.head * 2 > this.unsettled.length) {
       this.unsettled.splice(0, this.head)
       this.head = 0
     }
+  }
+
+  /** A timer for the oldest held ack's deadline (none while nothing is held). */
+  private scheduleHeld(now: number): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const oldest = this.held.values().next()
+    if (oldest.done) return
+    this.timer = setTimeout(() => this.flush(), Math.max(0, oldest.value + this.holdMs - now))
+    this.timer.unref()
   }
 }
 

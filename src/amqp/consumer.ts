@@ -89,7 +89,7 @@ export class QueueConsumer {
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined)
     const drained = Promise.allSettled([...this.inFlight])
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())])
-    this.acks?.flush()
+    this.acks?.flush(true)
     await channel?.close().catch(() => undefined)
     await this.deadLetterChannel?.close().catch(() => undefined)
   }

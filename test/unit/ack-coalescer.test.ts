@@ -51,9 +51,9 @@ describe('AckCoalescer', () => {
     expect(broker.outstanding.size).toBe(0)
   })
 
-  it('does not hold an ok message behind an older one still unsettled', async () => {
+  it('holds ok messages behind an older unsettled one, then acks them with its run in one frame', async () => {
     const broker = new BrokerBooks()
-    const acks = new AckCoalescer(broker)
+    const acks = new AckCoalescer(broker, 10_000)
     for (const tag of [1, 2, 3]) {
       broker.outstanding.add(tag)
       acks.delivered(message(tag))
@@ -63,12 +63,68 @@ describe('AckCoalescer', () => {
       acks.ack(message(tag))
     }
     await nextTurn()
+    expect(broker.frames).toBe(0)
+    broker.releasable.add(1)
+    acks.ack(message(1))
+    await nextTurn()
+    expect(broker.frames).toBe(1)
+    expect(broker.acked.sort()).toEqual([1, 2, 3])
+    expect(broker.outstanding.size).toBe(0)
+  })
+
+  it('acks a held message alone once it has waited holdMs', async () => {
+    const broker = new BrokerBooks()
+    const acks = new AckCoalescer(broker, 20)
+    for (const tag of [1, 2, 3]) {
+      broker.outstanding.add(tag)
+      acks.delivered(message(tag))
+    }
+    for (const tag of [2, 3]) {
+      broker.releasable.add(tag)
+      acks.ack(message(tag))
+    }
+    await nextTurn()
+    expect(broker.acked).toEqual([])
+    await new Promise((resolve) => setTimeout(resolve, 40))
     expect(broker.acked.sort()).toEqual([2, 3])
     expect([...broker.outstanding]).toEqual([1])
     broker.releasable.add(1)
     acks.ack(message(1))
     await nextTurn()
     expect(broker.outstanding.size).toBe(0)
+  })
+
+  it('releases the held ones at once when the older one is settled another way', async () => {
+    const broker = new BrokerBooks()
+    const acks = new AckCoalescer(broker, 10_000)
+    for (const tag of [1, 2]) {
+      broker.outstanding.add(tag)
+      acks.delivered(message(tag))
+    }
+    broker.releasable.add(2)
+    acks.ack(message(2))
+    await nextTurn()
+    expect(broker.frames).toBe(0)
+    broker.settleAlone(1)
+    acks.settledElsewhere(message(1))
+    await nextTurn()
+    expect(broker.acked).toEqual([2])
+    expect(broker.frames).toBe(1)
+  })
+
+  it('acks everything ok when flushed for a close, held or not', async () => {
+    const broker = new BrokerBooks()
+    const acks = new AckCoalescer(broker, 10_000)
+    for (const tag of [1, 2, 3]) {
+      broker.outstanding.add(tag)
+      acks.delivered(message(tag))
+    }
+    broker.releasable.add(3)
+    acks.ack(message(3))
+    await nextTurn()
+    acks.flush(true)
+    expect(broker.acked).toEqual([3])
+    expect([...broker.outstanding]).toEqual([1, 2])
   })
 
   it('whatever the order of outcomes, acks exactly the ok messages, each once, none early', async () => {
@@ -86,7 +142,7 @@ describe('AckCoalescer', () => {
         ),
         async ([order, outcomes, turns]) => {
           const broker = new BrokerBooks()
-          const acks = new AckCoalescer(broker)
+          const acks = new AckCoalescer(broker, 2)
           for (let tag = 1; tag <= order.length; tag++) {
             broker.outstanding.add(tag)
             acks.delivered(message(tag))
@@ -102,6 +158,7 @@ describe('AckCoalescer', () => {
             if (turns[i]) await nextTurn()
           }
           await nextTurn()
+          await new Promise((resolve) => setTimeout(resolve, 5)) // past holdMs
           const ok = order.filter((_, i) => outcomes[i] === 'ok').sort((a, b) => a - b)
           expect([...broker.acked].sort((a, b) => a - b)).toEqual(ok)
           expect(broker.outstanding.size).toBe(0)
