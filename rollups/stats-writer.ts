@@ -105,19 +105,21 @@ export class StatsWriter {
     if (events.length === 0) return drop('empty batch')
     const rows: StatsLogRow[] = []
     const invalid: { index: number; event: unknown; reason: string }[] = []
-    events.forEach((event, index) => {
+    for (const [index, event] of events.entries()) {
       const result = validateStatsEvent(event)
       if (result.ok) rows.push(result.row)
       else invalid.push({ index, event, reason: result.reason })
-    })
-    if (!Array.isArray(body) && invalid[0]) return deadLetter(`invalid event: ${invalid[0].reason}`)
-    try {
-      await Promise.all(invalid.map((bad) => this.deadLetterEvent(message, bad)))
-    } catch (err) {
-      return retry(`could not dead-letter invalid events: ${(err as Error).message}`)
     }
-    this.counters.deadLettered += invalid.length
-    this.options.metrics?.statsEvents.inc({ result: 'dead-lettered' }, invalid.length)
+    if (invalid.length > 0) {
+      if (!Array.isArray(body)) return deadLetter(`invalid event: ${invalid[0]!.reason}`)
+      try {
+        await Promise.all(invalid.map((bad) => this.deadLetterEvent(message, bad)))
+      } catch (err) {
+        return retry(`could not dead-letter invalid events: ${(err as Error).message}`)
+      }
+      this.counters.deadLettered += invalid.length
+      this.options.metrics?.statsEvents.inc({ result: 'dead-lettered' }, invalid.length)
+    }
     try {
       await this.batcher.add(rows, message.content.length)
     } catch (err) {

@@ -92,7 +92,17 @@ export interface StatsLogRow {
 
 export type Validated = { ok: true; row: StatsLogRow } | { ok: false; reason: string }
 
+type StatsEvent = z.output<typeof statsEventSchema>
+
+/**
+ * The schema is the definition; `wellFormed` is a shortcut for the common case. It accepts only what
+ * the schema accepts, with the same output (a property test holds them to that), and gives up on
+ * anything unusual, which the schema then judges and explains. Measured: the schema costs about 6.5 us
+ * an event, most of a stats writer's validation time, where the shortcut costs well under 1 us.
+ */
 export function validateStatsEvent(value: unknown): Validated {
+  const fast = wellFormed(value)
+  if (fast) return { ok: true, row: rowOf(fast) }
   const parsed = statsEventSchema.safeParse(value)
   if (!parsed.success) {
     return {
@@ -102,25 +112,67 @@ export function validateStatsEvent(value: unknown): Validated {
         .join('; '),
     }
   }
-  const e = parsed.data
+  return { ok: true, row: rowOf(parsed.data) }
+}
+
+/** The event as the schema would output it, or undefined when the schema must decide. */
+export function wellFormed(value: unknown): StatsEvent | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  const e = value as Record<string, unknown>
+  const { id, type, track_id, owner_id, user_id, anonymous_id, country, city, source, referrer } = e
+  const listened = e.listened_ms
+  if (typeof id !== 'string' || id.length === 0 || id.length > 128) return undefined
+  if (!EVENT_TYPES.has(type) || !SOURCE_SET.has(source)) return undefined
+  if (!isId(track_id) || !isId(owner_id) || !(user_id == null || isId(user_id))) return undefined
+  if (!(anonymous_id == null || (typeof anonymous_id === 'string' && anonymous_id.length <= 128)))
+    return undefined
+  if (!(country == null || (typeof country === 'string' && COUNTRY.test(country)))) return undefined
+  if (!(city == null || (typeof city === 'string' && city.length <= 200))) return undefined
+  if (!(referrer == null || (typeof referrer === 'string' && referrer.length <= 2048))) return undefined
+  if (!(listened == null || (Number.isSafeInteger(listened) && (listened as number) >= 0))) return undefined
+  if (listened != null && (listened as number) > 2 ** 32 - 1) return undefined
+  const at = e.occurred_at
+  const ms =
+    typeof at === 'number' ? at : typeof at === 'string' && ISO_WITH_OFFSET.test(at) ? Date.parse(at) : NaN
+  if (!Number.isFinite(ms) || ms < EARLIEST || ms > Date.now() + MAX_FUTURE_MS) return undefined
   return {
-    ok: true,
-    row: {
-      event_id: e.id,
-      type: e.type,
-      occurred_at: new Date(e.occurred_at).toISOString().replace('T', ' ').replace('Z', ''),
-      occurred_at_ms: e.occurred_at,
-      owner_id: e.owner_id,
-      track_id: e.track_id,
-      user_id: e.user_id ?? 0,
-      anonymous_id: e.user_id ? '' : (e.anonymous_id ?? ''),
-      country: e.country,
-      city: e.city,
-      source: e.source,
-      referrer: referrerHost(e.referrer),
-      // Listening time belongs to plays; on other types it means nothing and is not kept.
-      listened_ms: e.type === 'play' ? (e.listened_ms ?? null) : null,
-    },
+    id,
+    type: type as StatsEventType,
+    occurred_at: Math.round(ms),
+    track_id: track_id as number,
+    owner_id: owner_id as number,
+    user_id: user_id as number | null | undefined,
+    anonymous_id: anonymous_id as string | null | undefined,
+    country: ((country as string | null | undefined) ?? '').toUpperCase(),
+    city: ((city as string | null | undefined) ?? '').trim(),
+    source: source as Source,
+    referrer: referrer as string | null | undefined,
+    listened_ms: listened as number | null | undefined,
+  }
+}
+
+const EVENT_TYPES: ReadonlySet<unknown> = new Set(STATS_EVENT_TYPES)
+const SOURCE_SET: ReadonlySet<unknown> = new Set(SOURCES)
+const COUNTRY = /^[A-Za-z]{2}$/
+const isId = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0
+
+function rowOf(e: StatsEvent): StatsLogRow {
+  const iso = new Date(e.occurred_at).toISOString()
+  return {
+    event_id: e.id,
+    type: e.type,
+    occurred_at: `${iso.slice(0, 10)} ${iso.slice(11, 23)}`,
+    occurred_at_ms: e.occurred_at,
+    owner_id: e.owner_id,
+    track_id: e.track_id,
+    user_id: e.user_id ?? 0,
+    anonymous_id: e.user_id ? '' : (e.anonymous_id ?? ''),
+    country: e.country,
+    city: e.city,
+    source: e.source,
+    referrer: referrerHost(e.referrer),
+    // Listening time belongs to plays; on other types it means nothing and is not kept.
+    listened_ms: e.type === 'play' ? (e.listened_ms ?? null) : null,
   }
 }
 

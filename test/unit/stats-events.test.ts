@@ -1,5 +1,11 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { referrerHost, validateStatsEvent } from '../../src/contracts/stats-events.js'
+import {
+  referrerHost,
+  statsEventSchema,
+  validateStatsEvent,
+  wellFormed,
+} from '../../src/contracts/stats-events.js'
 import { statsWorkload, take } from '../../src/workload/stats-workload.js'
 
 const valid = {
@@ -77,6 +83,90 @@ describe('validateStatsEvent', () => {
     expect(result.ok).toBe(false)
     if (result.ok) return
     expect(result.reason).toContain(field)
+  })
+})
+
+describe('wellFormed (the shortcut past the schema)', () => {
+  // Each field usually ordinary, sometimes an edge case (accepted or refused, near every bound), so
+  // that both the events the shortcut takes and the ones it must leave to the schema come up often.
+  const field = <T, U>(usual: fc.Arbitrary<T>, edge: fc.Arbitrary<U>) =>
+    fc.oneof({ arbitrary: usual, weight: 10 }, { arbitrary: edge, weight: 1 })
+  const nullish = fc.constantFrom(null, undefined)
+  const text = (max: number) =>
+    fc.constantFrom('', ' ', 'x'.repeat(max), 'x'.repeat(max + 1), 7, true, {}, ['a'])
+  const badNumber = fc.constantFrom(0, -1, 0.5, -0, 2 ** 53, Number.NaN, Infinity, '7', null)
+  const count = fc.constantFrom(2 ** 32 - 1, 2 ** 32, -1, 0.5, -0, Number.NaN, '7')
+  // Away from the moving upper bound, which the two calls read a moment apart.
+  const safeMs = (ms: number) => Math.abs(ms - (Date.now() + 86_400_000)) > 60_000
+  const event = fc.record(
+    {
+      id: field(fc.string({ minLength: 1, maxLength: 20 }), text(128)),
+      type: field(
+        fc.constantFrom('play', 'like', 'repost', 'comment', 'download'),
+        fc.constantFrom('skip', 1),
+      ),
+      occurred_at: field(
+        fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2026, 0, 1) }),
+        fc.oneof(
+          fc.constantFrom(
+            '2026-03-01T12:30:00+01:00',
+            '2026-03-01T12:30:00.123456Z',
+            '2026-03-01T12:30Z',
+            '2026-03-01T12:30:00+0530',
+            '2026-03-01 12:30:00Z',
+            '2026-03-01T12:30:00',
+            '2006-12-31T23:59:59Z',
+            '2026-02-30T10:00:00Z',
+            'yesterday',
+            Number.NaN,
+            null,
+          ),
+          fc.integer({ min: Date.UTC(2006, 11, 31), max: Date.now() + 2 * 86_400_000 }).filter(safeMs),
+          fc.double({ min: Date.UTC(2010, 0, 1), max: Date.UTC(2026, 0, 1), noNaN: true }),
+        ),
+      ),
+      track_id: field(fc.integer({ min: 1, max: 1e9 }), fc.oneof(badNumber, fc.constant(undefined))),
+      owner_id: field(fc.integer({ min: 1, max: 1e9 }), badNumber),
+      user_id: field(fc.oneof(fc.integer({ min: 1, max: 1e9 }), nullish), badNumber),
+      anonymous_id: field(fc.oneof(fc.string({ maxLength: 20 }), nullish), text(128)),
+      country: field(
+        fc.oneof(fc.constantFrom('de', 'US', 'fR'), nullish),
+        fc.constantFrom('Ü1', 'usa', 'd', 3),
+      ),
+      city: field(fc.oneof(fc.string({ maxLength: 20 }), fc.constant('  Köln '), nullish), text(200)),
+      source: field(
+        fc.constantFrom('web', 'ios', 'android', 'embed', 'api', 'other'),
+        fc.constantFrom('tv', 0),
+      ),
+      referrer: field(fc.oneof(fc.constant('https://www.Google.com/x'), nullish), text(2048)),
+      listened_ms: field(fc.oneof(fc.integer({ min: 0, max: 600_000 }), nullish), count),
+      extra: fc.anything(),
+    },
+    // The optional fields are sometimes absent; the required ones are, through the edge values.
+    { requiredKeys: ['id', 'type', 'occurred_at', 'track_id', 'owner_id', 'source'] },
+  )
+
+  it('accepts only what the schema accepts, with the same output', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof({ arbitrary: event, weight: 20 }, { arbitrary: fc.anything(), weight: 1 }),
+        (value) => {
+          const fast = wellFormed(value)
+          if (fast === undefined) return
+          const parsed = statsEventSchema.safeParse(value)
+          expect(parsed.success).toBe(true)
+          expect(fast).toEqual(parsed.data)
+        },
+      ),
+      { numRuns: 10_000 },
+    )
+  })
+
+  it('takes the ordinary events of the workload', () => {
+    const from = new Date(Date.now() - 7 * 86_400_000)
+    for (const e of take(statsWorkload({ seed: 3, from, to: new Date(), idPrefix: 'w-' }), 2_000)) {
+      expect(wellFormed(e)).toBeDefined()
+    }
   })
 })
 
