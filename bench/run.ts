@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logger.js'
 import { projectRoot } from '../src/paths.js'
 import { servicesUp } from '../src/services/local-services.js'
+import { benchBrokerAcks } from './broker-acks.bench.js'
 import { benchIndexer } from './indexer.bench.js'
 import { benchRollups } from './rollups.bench.js'
 import { benchSearch } from './search.bench.js'
@@ -52,6 +53,13 @@ try {
       )
     }
     save('stats-ingest', results)
+  }
+  if (!only || only === 'broker-acks') {
+    console.log('broker acks (one multiple ack per batch, out of order one by one, through AckCoalescer)')
+    save(
+      'broker-acks',
+      await benchBrokerAcks(config, { messages: Math.round(30_000 * scale) }, (line) => console.log(line)),
+    )
   }
   if (!only || only === 'indexer') {
     console.log('search indexer (broker -> Elasticsearch)')
