@@ -4,13 +4,14 @@
 // turn of the event loop; the longest run of them from the oldest unsettled delivery is acked with
 // `multiple` (everything up to the last tag of the run).
 //
-// An ok delivery behind one still unsettled (two batches in flight, the younger one written first) is
-// held until the run reaches it, up to `holdMs`, and only then acked alone. Acking it alone at once
-// is what RabbitMQ handles worst: measured on this machine (3.10, 4,000 in flight, batches of 2,000),
-// a consumer that acked every younger batch message by message before the older batch's multiple ack
-// cost the broker 310 to 340 us of CPU per message, against 23 to 37 us when each batch was one
-// multiple ack; the indexer ran at half speed in the rounds where that happened. The bound keeps a
-// delivery stuck in a retry from holding the others' acks (and their prefetch slots) for long.
+// An ok delivery behind one still unsettled (batches in flight, a younger one written first) is held
+// until the run reaches it, up to `holdMs`, and only then acked alone. Acking it alone at once is what
+// RabbitMQ handles worst: measured on this machine (3.10, 4,000 in flight, batches of 2,000; `npm run
+// bench -- broker-acks`), a consumer that acked every younger batch message by message before the
+// older batch's multiple ack cost the broker 310 to 360 us of CPU per message, against 23 to 45 us
+// when each batch was one multiple ack; the indexer ran at half speed in the rounds where that
+// happened. The bound keeps a delivery stuck in a retry from holding the others' acks (and their
+// prefetch slots) for long.
 import type { Channel, Message } from 'amqplib'
 
 export const DEFAULT_ACK_HOLD_MS = 500
