@@ -33,18 +33,33 @@ class BrokerBooks {
 const message = (deliveryTag: number) => ({ fields: { deliveryTag } }) as Message
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
+/** A coalescer over broker books with deliveries 1..count outstanding. */
+function delivering(count: number, holdMs?: number): { broker: BrokerBooks; acks: AckCoalescer } {
+  const broker = new BrokerBooks()
+  const acks = new AckCoalescer(broker, holdMs)
+  for (let tag = 1; tag <= count; tag++) {
+    broker.outstanding.add(tag)
+    acks.delivered(message(tag))
+  }
+  return { broker, acks }
+}
+
+/** The handlers of these deliveries said ok. */
+function settleOk(broker: BrokerBooks, acks: AckCoalescer, tags: number[]): void {
+  for (const tag of tags) {
+    broker.releasable.add(tag)
+    acks.ack(message(tag))
+  }
+}
+
 describe('AckCoalescer', () => {
   it('acks a batch settled in order with one frame', async () => {
-    const broker = new BrokerBooks()
-    const acks = new AckCoalescer(broker)
-    for (let tag = 1; tag <= 1_000; tag++) {
-      broker.outstanding.add(tag)
-      acks.delivered(message(tag))
-    }
-    for (let tag = 1; tag <= 1_000; tag++) {
-      broker.releasable.add(tag)
-      acks.ack(message(tag))
-    }
+    const { broker, acks } = delivering(1_000)
+    settleOk(
+      broker,
+      acks,
+      Array.from({ length: 1_000 }, (_, i) => i + 1),
+    )
     await nextTurn()
     expect(broker.frames).toBe(1)
     expect(broker.acked).toHaveLength(1_000)
@@ -52,20 +67,11 @@ describe('AckCoalescer', () => {
   })
 
   it('holds ok messages behind an older unsettled one, then acks them with its run in one frame', async () => {
-    const broker = new BrokerBooks()
-    const acks = new AckCoalescer(broker, 10_000)
-    for (const tag of [1, 2, 3]) {
-      broker.outstanding.add(tag)
-      acks.delivered(message(tag))
-    }
-    for (const tag of [2, 3]) {
-      broker.releasable.add(tag)
-      acks.ack(message(tag))
-    }
+    const { broker, acks } = delivering(3, 10_000)
+    settleOk(broker, acks, [2, 3])
     await nextTurn()
     expect(broker.frames).toBe(0)
-    broker.releasable.add(1)
-    acks.ack(message(1))
+    settleOk(broker, acks, [1])
     await nextTurn()
     expect(broker.frames).toBe(1)
     expect(broker.acked.sort()).toEqual([1, 2, 3])
@@ -73,36 +79,21 @@ describe('AckCoalescer', () => {
   })
 
   it('acks a held message alone once it has waited holdMs', async () => {
-    const broker = new BrokerBooks()
-    const acks = new AckCoalescer(broker, 20)
-    for (const tag of [1, 2, 3]) {
-      broker.outstanding.add(tag)
-      acks.delivered(message(tag))
-    }
-    for (const tag of [2, 3]) {
-      broker.releasable.add(tag)
-      acks.ack(message(tag))
-    }
+    const { broker, acks } = delivering(3, 20)
+    settleOk(broker, acks, [2, 3])
     await nextTurn()
     expect(broker.acked).toEqual([])
     await new Promise((resolve) => setTimeout(resolve, 40))
     expect(broker.acked.sort()).toEqual([2, 3])
     expect([...broker.outstanding]).toEqual([1])
-    broker.releasable.add(1)
-    acks.ack(message(1))
+    settleOk(broker, acks, [1])
     await nextTurn()
     expect(broker.outstanding.size).toBe(0)
   })
 
   it('releases the held ones at once when the older one is settled another way', async () => {
-    const broker = new BrokerBooks()
-    const acks = new AckCoalescer(broker, 10_000)
-    for (const tag of [1, 2]) {
-      broker.outstanding.add(tag)
-      acks.delivered(message(tag))
-    }
-    broker.releasable.add(2)
-    acks.ack(message(2))
+    const { broker, acks } = delivering(2, 10_000)
+    settleOk(broker, acks, [2])
     await nextTurn()
     expect(broker.frames).toBe(0)
     broker.settleAlone(1)
@@ -113,14 +104,8 @@ describe('AckCoalescer', () => {
   })
 
   it('acks everything ok when flushed for a close, held or not', async () => {
-    const broker = new BrokerBooks()
-    const acks = new AckCoalescer(broker, 10_000)
-    for (const tag of [1, 2, 3]) {
-      broker.outstanding.add(tag)
-      acks.delivered(message(tag))
-    }
-    broker.releasable.add(3)
-    acks.ack(message(3))
+    const { broker, acks } = delivering(3, 10_000)
+    settleOk(broker, acks, [3])
     await nextTurn()
     acks.flush(true)
     expect(broker.acked).toEqual([3])
@@ -141,17 +126,10 @@ describe('AckCoalescer', () => {
           ),
         ),
         async ([order, outcomes, turns]) => {
-          const broker = new BrokerBooks()
-          const acks = new AckCoalescer(broker, 2)
-          for (let tag = 1; tag <= order.length; tag++) {
-            broker.outstanding.add(tag)
-            acks.delivered(message(tag))
-          }
+          const { broker, acks } = delivering(order.length, 2)
           for (const [i, tag] of order.entries()) {
-            if (outcomes[i] === 'ok') {
-              broker.releasable.add(tag)
-              acks.ack(message(tag))
-            } else {
+            if (outcomes[i] === 'ok') settleOk(broker, acks, [tag])
+            else {
               broker.settleAlone(tag)
               acks.settledElsewhere(message(tag))
             }
