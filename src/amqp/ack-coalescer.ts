@@ -20,10 +20,8 @@ export class AckCoalescer {
   /** Delivery tags not yet acked or nacked, oldest first (the broker numbers them in order). */
   private readonly unsettled: number[] = []
   private head = 0
-  /** Tags whose handler said ok this turn, not yet acked. */
-  private readonly ready = new Set<number>()
-  /** Ok tags behind an unsettled one, with when they became ok (oldest first: a Map keeps order). */
-  private readonly held = new Map<number, number>()
+  /** Tags whose handler said ok, not yet acked, with when (oldest first: a Map keeps order). */
+  private readonly ready = new Map<number, number>()
   /** Tags acked or nacked one by one while older ones were unsettled. */
   private readonly settledAlone = new Set<number>()
   private scheduled = false
@@ -40,7 +38,7 @@ export class AckCoalescer {
 
   /** The message may be acked: it will be, within this turn of the event loop or at most holdMs later. */
   ack(message: Message): void {
-    this.ready.add(message.fields.deliveryTag)
+    this.ready.set(message.fields.deliveryTag, performance.now())
     this.schedule()
   }
 
@@ -48,7 +46,7 @@ export class AckCoalescer {
   settledElsewhere(message: Message): void {
     this.settledAlone.add(message.fields.deliveryTag)
     // It may have been what held the others.
-    if (this.held.size > 0) this.schedule()
+    if (this.ready.size > 0) this.schedule()
   }
 
   private schedule(): void {
@@ -63,18 +61,17 @@ export class AckCoalescer {
     let upTo: number | undefined
     while (this.head < this.unsettled.length) {
       const tag = this.unsettled[this.head]!
-      if (this.ready.delete(tag) || this.held.delete(tag)) upTo = tag
+      if (this.ready.delete(tag)) upTo = tag
       else if (!this.settledAlone.delete(tag)) break
       this.head++
     }
+    // What is left is held behind an unsettled delivery; the ones held too long are acked alone.
     const now = performance.now()
-    for (const tag of this.ready) this.held.set(tag, now)
-    this.ready.clear()
     const alone: number[] = []
-    for (const [tag, since] of this.held) {
+    for (const [tag, since] of this.ready) {
       if (!all && now - since < this.holdMs) break // the rest are younger
       alone.push(tag)
-      this.held.delete(tag)
+      this.ready.delete(tag)
       // Acked alone, behind an unsettled one: skipped when the run reaches it.
       this.settledAlone.add(tag)
     }
@@ -96,7 +93,7 @@ export class AckCoalescer {
   private scheduleHeld(now: number): void {
     clearTimeout(this.timer)
     this.timer = undefined
-    const oldest = this.held.values().next()
+    const oldest = this.ready.values().next()
     if (oldest.done) return
     this.timer = setTimeout(() => this.flush(), Math.max(0, oldest.value + this.holdMs - now))
     this.timer.unref()

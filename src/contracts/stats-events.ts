@@ -38,6 +38,13 @@ const occurredAt = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return Math.round(ms)
 })
 
+// The bounds, shared by the schema and its shortcut (wellFormed) so that they cannot drift apart.
+const MAX_ID_LENGTH = 128
+const MAX_CITY_LENGTH = 200
+const MAX_REFERRER_LENGTH = 2048
+const MAX_LISTENED_MS = 2 ** 32 - 1
+const COUNTRY = /^[A-Za-z]{2}$/
+
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
 const optionalText = (max: number) =>
   z
@@ -47,27 +54,22 @@ const optionalText = (max: number) =>
     .transform((v) => (v ?? '').trim())
 
 export const statsEventSchema = z.object({
-  id: z.string().min(1).max(128),
+  id: z.string().min(1).max(MAX_ID_LENGTH),
   type: z.enum(STATS_EVENT_TYPES),
   occurred_at: occurredAt,
   track_id: id,
   owner_id: id,
   user_id: id.nullish(),
-  anonymous_id: z.string().max(128).nullish(),
+  anonymous_id: z.string().max(MAX_ID_LENGTH).nullish(),
   country: z
     .string()
-    .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
+    .regex(COUNTRY, 'must be an ISO 3166-1 alpha-2 code')
     .nullish()
     .transform((v) => (v ?? '').toUpperCase()),
-  city: optionalText(200),
+  city: optionalText(MAX_CITY_LENGTH),
   source: z.enum(SOURCES),
-  referrer: z.string().max(2048).nullish(),
-  listened_ms: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 32 - 1)
-    .nullish(),
+  referrer: z.string().max(MAX_REFERRER_LENGTH).nullish(),
+  listened_ms: z.number().int().min(0).max(MAX_LISTENED_MS).nullish(),
 })
 
 export type StatsEventInput = z.input<typeof statsEventSchema>
@@ -121,16 +123,13 @@ export function wellFormed(value: unknown): StatsEvent | undefined {
   const e = value as Record<string, unknown>
   const { id, type, track_id, owner_id, user_id, anonymous_id, country, city, source, referrer } = e
   const listened = e.listened_ms
-  if (typeof id !== 'string' || id.length === 0 || id.length > 128) return undefined
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return undefined
   if (!EVENT_TYPES.has(type) || !SOURCE_SET.has(source)) return undefined
   if (!isId(track_id) || !isId(owner_id) || !(user_id == null || isId(user_id))) return undefined
-  if (!(anonymous_id == null || (typeof anonymous_id === 'string' && anonymous_id.length <= 128)))
-    return undefined
+  if (!isText(anonymous_id, MAX_ID_LENGTH) || !isText(city, MAX_CITY_LENGTH)) return undefined
+  if (!isText(referrer, MAX_REFERRER_LENGTH)) return undefined
   if (!(country == null || (typeof country === 'string' && COUNTRY.test(country)))) return undefined
-  if (!(city == null || (typeof city === 'string' && city.length <= 200))) return undefined
-  if (!(referrer == null || (typeof referrer === 'string' && referrer.length <= 2048))) return undefined
-  if (!(listened == null || (Number.isSafeInteger(listened) && (listened as number) >= 0))) return undefined
-  if (listened != null && (listened as number) > 2 ** 32 - 1) return undefined
+  if (!(listened == null || isCount(listened))) return undefined
   const at = e.occurred_at
   const ms =
     typeof at === 'number' ? at : typeof at === 'string' && ISO_WITH_OFFSET.test(at) ? Date.parse(at) : NaN
@@ -153,15 +152,18 @@ export function wellFormed(value: unknown): StatsEvent | undefined {
 
 const EVENT_TYPES: ReadonlySet<unknown> = new Set(STATS_EVENT_TYPES)
 const SOURCE_SET: ReadonlySet<unknown> = new Set(SOURCES)
-const COUNTRY = /^[A-Za-z]{2}$/
 const isId = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0
+const isCount = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_LISTENED_MS
+/** Absent, null, or a string of at most `max` characters. */
+const isText = (value: unknown, max: number) =>
+  value == null || (typeof value === 'string' && value.length <= max)
 
 function rowOf(e: StatsEvent): StatsLogRow {
-  const iso = new Date(e.occurred_at).toISOString()
   return {
     event_id: e.id,
     type: e.type,
-    occurred_at: `${iso.slice(0, 10)} ${iso.slice(11, 23)}`,
+    occurred_at: new Date(e.occurred_at).toISOString().replace('T', ' ').replace('Z', ''),
     occurred_at_ms: e.occurred_at,
     owner_id: e.owner_id,
     track_id: e.track_id,
