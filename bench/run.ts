@@ -17,7 +17,9 @@ import { benchStatsPage } from './stats-page.bench.js'
 
 const scale = Number(process.env.BENCH_SCALE ?? '1')
 const only = process.argv[2]
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'search-stats-bench-'))
+// BENCH_DATA_DIR keeps the data directory (and the rollups data set loaded into it) for the next run.
+const keptDir = process.env.BENCH_DATA_DIR
+const dataDir = keptDir ?? mkdtempSync(path.join(os.tmpdir(), 'search-stats-bench-'))
 const config = loadConfig({ ...process.env, DATA_DIR: dataDir })
 const logger = createLogger({ level: 'warn', destination: 2 })
 const resultsDir = path.join(projectRoot(), 'bench', 'results')
@@ -134,6 +136,6 @@ try {
     save('search', result)
   }
 } finally {
-  rmSync(dataDir, { recursive: true, force: true })
+  if (!keptDir) rmSync(dataDir, { recursive: true, force: true })
 }
 process.exit(0)

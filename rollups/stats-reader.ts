@@ -17,6 +17,7 @@ import {
   type TierBucket,
   type TopSpan,
 } from './range-cover.js'
+import { StaleWhileRefresh } from './stale-while-refresh.js'
 import { TABLES } from './tables.js'
 import { readyPhases } from './zone-days.js'
 
@@ -76,12 +77,15 @@ export interface ListenerTierOptions {
 const LISTENER_TIER: ListenerTierOptions = { minRows: 50_000, candidateRows: 2_000 }
 /** Top tracks over ranges up to this long are counted from the raw log. */
 const RAW_TOP_TRACKS_MS = 3 * 86_400_000
-/** How long the registered zones' day phases (zone-days.ts) are used before they are read again. */
+/**
+ * How long the registered zones' day phases (zone-days.ts) are used before they are read again (in
+ * the background: an answer never waits for that read but the first).
+ */
 const PHASES_TTL_MS = 10_000
 
 export class StatsReader {
   private readonly clients: { client: ClickHouseClient; busy: number }[]
-  private phases: { value: Promise<ReadonlySet<number>>; readAt: number } | undefined
+  private readonly phases: StaleWhileRefresh<ReadonlySet<number>>
   private readonly listenerTier: ListenerTierOptions
 
   /**
@@ -94,21 +98,7 @@ export class StatsReader {
   ) {
     this.clients = (Array.isArray(clients) ? clients : [clients]).map((client) => ({ client, busy: 0 }))
     this.listenerTier = { ...LISTENER_TIER, ...options.listenerTier }
-  }
-
-  /** The day phases the tiers hold whole days for, read at most every PHASES_TTL_MS. */
-  private dayPhases(): Promise<ReadonlySet<number>> {
-    const now = Date.now()
-    if (!this.phases || now - this.phases.readAt >= PHASES_TTL_MS) {
-      const slot = this.clients[0]!
-      const value = readyPhases(slot.client)
-      this.phases = { value, readAt: now }
-      // A failed read is not kept: the next answer tries again.
-      value.catch(() => {
-        if (this.phases?.value === value) this.phases = undefined
-      })
-    }
-    return this.phases.value
+    this.phases = new StaleWhileRefresh(() => readyPhases(this.clients[0]!.client), PHASES_TTL_MS)
   }
 
   /** Totals for each range (in the same order); a range with no events gives zeros. */
@@ -137,7 +127,7 @@ export class StatsReader {
       const indexes: number[] = []
       const buckets: TierBucket<CountSpan>[] = []
       const raw: (TimeRange & { index: number })[] = []
-      const phases = await this.dayPhases()
+      const phases = await this.phases.get()
       for (const range of live) {
         const cover = coverWithCountSpans(range.start, range.end, phases)
         for (const bucket of cover.buckets) {
@@ -267,7 +257,7 @@ export class StatsReader {
     // with 100 million plays a year: 18 ms raw against 63 ms through the tiers for 24 hours).
     if (source === 'raw' || range.end - range.start <= RAW_TOP_TRACKS_MS) parts.push(rawPart([range]))
     else {
-      const cover = coverWithCountSpans(range.start, range.end, await this.dayPhases())
+      const cover = coverWithCountSpans(range.start, range.end, await this.phases.get())
       if (cover.buckets.length > 0) {
         parts.push(`SELECT track_id, plays, likes, reposts, comments, downloads FROM ${TABLES.rollup}
           WHERE owner_id = {owner:UInt64} AND track_id != 0 AND (${countBucketsCondition(cover.buckets)})`)
