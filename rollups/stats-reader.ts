@@ -123,25 +123,31 @@ export class StatsReader {
     if (source === 'raw') {
       parts.push(rawCountsPart(scope, live))
     } else {
-      const keys: number[] = []
-      const indexes: number[] = []
+      // A bucket can count in several ranges (the stats page asks for a range and for its series'
+      // buckets): each distinct bucket is read once and carries the list of ranges it counts in.
+      const listOf = new Map<number, number[]>()
       const buckets: TierBucket<CountSpan>[] = []
       const raw: (TimeRange & { index: number })[] = []
       const phases = await this.phases.get()
       for (const range of live) {
         const cover = coverWithCountSpans(range.start, range.end, phases)
         for (const bucket of cover.buckets) {
-          keys.push(bucket.span * KEY_SHIFT + bucket.start / 1000)
-          indexes.push(range.index)
-          buckets.push(bucket)
+          const key = bucket.span * KEY_SHIFT + bucket.start / 1000
+          const list = listOf.get(key)
+          if (list) list.push(range.index)
+          else {
+            listOf.set(key, [range.index])
+            buckets.push(bucket)
+          }
         }
         for (const piece of cover.raw) raw.push({ ...piece, index: range.index })
       }
-      if (keys.length > 0) {
-        params.keys = keys
-        params.indexes = indexes
-        parts.push(`SELECT transform(toUInt64(span_minutes) * ${KEY_SHIFT} + toUInt32(bucket),
-            {keys:Array(UInt64)}, {indexes:Array(UInt32)}, 0) AS idx,
+      if (listOf.size > 0) {
+        params.keys = [...listOf.keys()]
+        params.positions = Array.from({ length: listOf.size }, (_, i) => i + 1)
+        params.lists = [...listOf.values()]
+        parts.push(`SELECT arrayJoin({lists:Array(Array(UInt32))}[transform(toUInt64(span_minutes) * ${KEY_SHIFT} + toUInt32(bucket),
+            {keys:Array(UInt64)}, {positions:Array(UInt32)}, toUInt32(0))]) AS idx,
             plays, likes, reposts, comments, downloads, listeners, last_logged_at
           FROM ${TABLES.rollup}
           WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND (${countBucketsCondition(buckets)})`)
@@ -425,9 +431,10 @@ function rawScope(scope: Scope): string {
     : 'owner_id = {owner:UInt64} AND track_id = {track:UInt64}'
 }
 
+/** The raw log's counts in the pieces, each row counted in every range whose piece holds it. */
 function rawCountsPart(scope: Scope, pieces: (TimeRange & { index: number })[]): string {
-  const index = pieces.map((piece) => `${timeRanges([piece])}, ${int(piece.index)}`).join(', ')
-  return `SELECT multiIf(${index}, 0) AS idx, ${RAW_COUNTS}, ${LISTENER_STATE} AS listeners,
+  const indexes = pieces.map((piece) => `if(${timeRanges([piece])}, [${int(piece.index)}], [])`).join(', ')
+  return `SELECT arrayJoin(arrayConcat(${indexes})) AS idx, ${RAW_COUNTS}, ${LISTENER_STATE} AS listeners,
       max(logged_at) AS last_logged_at
     FROM ${TABLES.statsEvents} WHERE ${rawScope(scope)} AND (${timeRanges(pieces)}) GROUP BY idx`
 }

@@ -143,6 +143,15 @@ describe('the numbers', () => {
     expect(page.totals).toEqual(summary.totals)
     expect(page.previous.totals).toEqual(summary.previous.totals)
     expect(page.interval).toBe('day')
+    // The series' days are the range's own buckets too: each must still count in both.
+    const series = await (
+      await get(
+        '/v1/stats/artists/1/timeseries?preset=30d&tz=UTC&interval=day&metrics=plays,listeners,likes,reposts,comments,downloads',
+        tokens.owner,
+      )
+    ).json()
+    expect(page.series).toEqual(series.series)
+    expect(page.series.some((bucket: { plays: number }) => bucket.plays > 0)).toBe(true)
     expect(Object.keys(page.top)).toEqual([
       'tracks',
       'countries',
