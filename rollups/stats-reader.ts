@@ -325,15 +325,19 @@ export class StatsReader {
     const { start, end } = cover.days
     const days = `owner_id = {owner:UInt64}
       AND bucket >= toDateTime(${int(start / 1000)}, 'UTC') AND bucket < toDateTime(${int(end / 1000)}, 'UTC')`
-    // The tier's rows in the range, and at most how many of them one listener can have: a row per day
-    // per part that spans the day (parts know the first and last day they hold).
-    const [probe] = await this.rows<{ tierRows: number; rowsPerDay: number }>(
+    // The tier's rows in the range, at most how many of them one listener can have (a row per day per
+    // part that spans the day: parts know the first and last day they hold), and the first threshold:
+    // the tier's candidateRows-th largest row in the range (any threshold gives an exact answer; this
+    // one keeps the candidates few, and reading it here spares each round the log's edges once more).
+    const [probe] = await this.rows<{ tierRows: number; rowsPerDay: number; cut: number }>(
       `SELECT (SELECT count() FROM ${TABLES.listenerDays} WHERE ${days}) AS tierRows,
          (SELECT toUInt64(sum(if(toUInt32(min_time) = 0 OR max_time < min_time, ${int((end - start) / DAY_MS)},
             greatest(0, dateDiff('day', greatest(min_time, toDateTime(${int(start / 1000)}, 'UTC')),
               least(max_time, toDateTime(${int(end / 1000 - 86_400)}, 'UTC'))) + 1))))
           FROM system.parts
-          WHERE database = currentDatabase() AND table = '${TABLES.listenerDays}' AND active) AS rowsPerDay`,
+          WHERE database = currentDatabase() AND table = '${TABLES.listenerDays}' AND active) AS rowsPerDay,
+         ifNull((SELECT plays FROM ${TABLES.listenerDays} WHERE ${days} ORDER BY plays DESC
+           LIMIT 1 OFFSET ${int(this.listenerTier.candidateRows - 1)}), 0) AS cut`,
       scopeParams(scope),
     )
     if (Number(probe?.tierRows ?? 0) < this.listenerTier.minRows)
@@ -346,23 +350,21 @@ export class StatsReader {
     if (cover.plus.length > 0) rows += ` UNION ALL ${logPlays(cover.plus, '')}`
     if (cover.minus.length > 0) rows += ` UNION ALL ${logPlays(cover.minus, '-')}`
     const rowsPerUser = Number(probe?.rowsPerDay ?? 0) + (cover.plus.length > 0 ? 1 : 0)
-    let threshold: string = `ifNull((SELECT plays FROM (${rows}) ORDER BY plays DESC
-      LIMIT 1 OFFSET ${int(this.listenerTier.candidateRows - 1)}), 0)`
+    let cut = Math.max(0, Number(probe?.cut ?? 0))
     for (let round = 1; ; round++) {
-      const found = await this.rows<ListenerRow & { threshold: number }>(
-        `WITH ${threshold} AS cut
-         SELECT user_id, toUInt64(sum(plays)) AS plays, any(cut) AS threshold
+      const found = await this.rows<ListenerRow>(
+        `WITH ${int(cut)} AS cut
+         SELECT user_id, toUInt64(sum(plays)) AS plays
          FROM (${rows}) WHERE user_id IN (SELECT user_id FROM (${rows}) WHERE plays >= cut)
          GROUP BY user_id HAVING plays > 0 ORDER BY plays DESC, user_id ASC LIMIT {limit:UInt32}`,
         { ...scopeParams(scope), limit },
       )
       const answer = found.map(listenerRow)
       const least = found.length === limit ? answer[limit - 1]!.plays : 0
-      const used = Number(found[0]?.threshold ?? 0)
-      if (used <= 0 || (least > 0 && least > (used - 1) * rowsPerUser)) return answer
+      if (cut <= 0 || (least > 0 && least > (cut - 1) * rowsPerUser)) return answer
       // `least` is at most the true last row's plays, so the next threshold's bound lies below it.
       const lower = round < 3 && least > 0 ? Math.ceil(least / rowsPerUser) : 0
-      threshold = String(int(Math.min(lower, used - 1)))
+      cut = Math.min(lower, cut - 1)
     }
   }
 
