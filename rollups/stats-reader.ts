@@ -132,27 +132,25 @@ export class StatsReader {
     } else {
       // A bucket can count in several ranges (the stats page asks for a range and for its series'
       // buckets): each distinct bucket is read once and carries the list of ranges it counts in.
-      const listOf = new Map<number, number[]>()
-      const buckets: TierBucket<CountSpan>[] = []
+      const distinct = new Map<number, { bucket: TierBucket<CountSpan>; ranges: number[] }>()
       const raw: (TimeRange & { index: number })[] = []
       const phases = await this.phases.get()
       for (const range of live) {
         const cover = coverWithCountSpans(range.start, range.end, phases)
         for (const bucket of cover.buckets) {
           const key = bucket.span * KEY_SHIFT + bucket.start / 1000
-          const list = listOf.get(key)
-          if (list) list.push(range.index)
-          else {
-            listOf.set(key, [range.index])
-            buckets.push(bucket)
-          }
+          const seen = distinct.get(key)
+          if (seen) seen.ranges.push(range.index)
+          else distinct.set(key, { bucket, ranges: [range.index] })
         }
         for (const piece of cover.raw) raw.push({ ...piece, index: range.index })
       }
-      if (listOf.size > 0) {
-        params.keys = [...listOf.keys()]
-        params.positions = Array.from({ length: listOf.size }, (_, i) => i + 1)
-        params.lists = [...listOf.values()]
+      if (distinct.size > 0) {
+        const entries = [...distinct.values()]
+        params.keys = [...distinct.keys()]
+        params.positions = entries.map((_, i) => i + 1)
+        params.lists = entries.map((entry) => entry.ranges)
+        const buckets = entries.map((entry) => entry.bucket)
         parts.push(`SELECT arrayJoin({lists:Array(Array(UInt32))}[transform(toUInt64(span_minutes) * ${KEY_SHIFT} + toUInt32(bucket),
             {keys:Array(UInt64)}, {positions:Array(UInt32)}, toUInt32(0))]) AS idx,
             plays, likes, reposts, comments, downloads, listeners, last_logged_at
