@@ -2,8 +2,10 @@
 // order; this drains a pre-filled queue in batches of 2,000 (prefetch 4,000) three ways, side by side:
 // one `multiple` ack per batch in order; the younger batch acked message by message before the older
 // batch's `multiple` ack (what the consumer did before AckCoalescer held such acks); and through
-// AckCoalescer itself with the same out-of-order completion. Reported: drain rate, and the broker's CPU
-// per message when the broker runs on this machine (read from /proc; otherwise left out).
+// AckCoalescer itself with the same out-of-order completion; and the in-order and coalescer modes again
+// with the prefetch limit set per consumer instead of per channel (QueueConsumer's prefetchScope).
+// Reported: drain rate, and the broker's CPU per message when the broker runs on this machine (read
+// from /proc; otherwise left out).
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import amqp, { type Channel, type ConsumeMessage } from 'amqplib'
@@ -11,10 +13,24 @@ import { AckCoalescer, DEFAULT_ACK_HOLD_MS } from '../src/amqp/ack-coalescer.js'
 import type { Config } from '../src/config.js'
 
 export type AckMode = 'multiple-in-order' | 'single-out-of-order' | 'coalescer-out-of-order'
+export type PrefetchScope = 'channel' | 'consumer'
 export interface BrokerAcksResult {
   messages: number
-  modes: Array<{ mode: AckMode; messagesPerSecond: number; brokerCpuUsPerMessage: number | null }>
+  modes: Array<{
+    mode: AckMode
+    prefetchScope: PrefetchScope
+    messagesPerSecond: number
+    brokerCpuUsPerMessage: number | null
+  }>
 }
+
+const CASES: Array<{ mode: AckMode; prefetchScope: PrefetchScope }> = [
+  { mode: 'multiple-in-order', prefetchScope: 'channel' },
+  { mode: 'single-out-of-order', prefetchScope: 'channel' },
+  { mode: 'coalescer-out-of-order', prefetchScope: 'channel' },
+  { mode: 'multiple-in-order', prefetchScope: 'consumer' },
+  { mode: 'coalescer-out-of-order', prefetchScope: 'consumer' },
+]
 
 const BATCH = 2_000
 const WRITE_MS = 150
@@ -36,8 +52,13 @@ function brokerCpuSeconds(): number | null {
   return ticks / 100
 }
 
-async function drain(channel: Channel, queue: string, messages: number, mode: AckMode): Promise<void> {
-  await channel.prefetch(2 * BATCH, true)
+async function drain(
+  channel: Channel,
+  queue: string,
+  messages: number,
+  { mode, prefetchScope }: (typeof CASES)[number],
+): Promise<void> {
+  await channel.prefetch(2 * BATCH, prefetchScope === 'channel')
   const coalescer = new AckCoalescer(channel)
   let received = 0
   let batch: ConsumeMessage[] = []
@@ -89,8 +110,9 @@ export async function benchBrokerAcks(
   )
   const modes: BrokerAcksResult['modes'] = []
   try {
-    for (const mode of ['multiple-in-order', 'single-out-of-order', 'coalescer-out-of-order'] as const) {
-      const queue = `bench-acks-${Date.now().toString(36)}-${mode}`
+    for (const testCase of CASES) {
+      const { mode, prefetchScope } = testCase
+      const queue = `bench-acks-${Date.now().toString(36)}-${mode}-${prefetchScope}`
       await publisher.assertQueue(queue, { durable: true })
       for (let i = 0; i < options.messages; i++) {
         publisher.sendToQueue(queue, body, { persistent: true })
@@ -100,18 +122,19 @@ export async function benchBrokerAcks(
       const channel = await connection.createChannel()
       const cpuBefore = brokerCpuSeconds()
       const started = performance.now()
-      await drain(channel, queue, options.messages, mode)
+      await drain(channel, queue, options.messages, testCase)
       const seconds = (performance.now() - started - SETTLE_MS) / 1000
       const cpuAfter = brokerCpuSeconds()
       const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore
       const result = {
         mode,
+        prefetchScope,
         messagesPerSecond: Math.round(options.messages / seconds),
         brokerCpuUsPerMessage: cpu === null ? null : Math.round((cpu * 1e6) / options.messages),
       }
       modes.push(result)
       log(
-        `  ${mode}: ${result.messagesPerSecond} messages/s, broker ${result.brokerCpuUsPerMessage ?? '?'} us CPU/message`,
+        `  ${mode}, ${prefetchScope} prefetch: ${result.messagesPerSecond} messages/s, broker ${result.brokerCpuUsPerMessage ?? '?'} us CPU/message`,
       )
       await channel.close()
       await publisher.deleteQueue(queue)

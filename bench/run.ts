@@ -57,7 +57,9 @@ try {
     save('stats-ingest', results)
   }
   if (!only || only === 'broker-acks') {
-    console.log('broker acks (one multiple ack per batch, out of order one by one, through AckCoalescer)')
+    console.log(
+      'broker acks (one multiple ack per batch, out of order one by one, through AckCoalescer; channel or consumer prefetch)',
+    )
     save(
       'broker-acks',
       await benchBrokerAcks(config, { messages: Math.round(30_000 * scale) }, (line) => console.log(line)),

@@ -76,6 +76,7 @@ export class StatsWriter {
       logger: options.logger,
       // Message sizes are unknown until the first arrive: start in the middle, then adapt.
       prefetch: Math.min(bounds.max, Math.max(bounds.min, 500)),
+      prefetchScope: 'channel',
       handler: (message) => this.handle(message),
       onSettled: (outcome) => {
         this.counters.messages++

