@@ -5,7 +5,7 @@
 // consumer starts, so each figure is a pure drain rate.
 import { EventLog, insertLogRows } from '../rollups/event-log.js'
 import { migrate } from '../rollups/migrate.js'
-import { StatsWriter } from '../rollups/stats-writer.js'
+import { DEFAULT_EVENTS_IN_FLIGHT, DEFAULT_PREFETCH, StatsWriter } from '../rollups/stats-writer.js'
 import { TABLES } from '../rollups/tables.js'
 import { AmqpConnection } from '../src/amqp/connection.js'
 import { QueueConsumer } from '../src/amqp/consumer.js'
@@ -32,7 +32,10 @@ export interface IngestScenario {
 }
 
 /** The prefetch the writer settles on for this message size (see StatsWriterOptions.eventsInFlight). */
-const prefetchFor = (perMessage: number) => Math.round(Math.min(4_000, Math.max(50, 100_000 / perMessage)))
+const prefetchFor = (perMessage: number) =>
+  Math.round(
+    Math.min(DEFAULT_PREFETCH.max, Math.max(DEFAULT_PREFETCH.min, DEFAULT_EVENTS_IN_FLIGHT / perMessage)),
+  )
 
 async function drain(
   connection: AmqpConnection,
