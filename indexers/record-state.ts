@@ -145,8 +145,31 @@ export function joinStates(a: RecordState, b: RecordState): RecordState {
   }
 }
 
+/**
+ * The state of one event alone: applyChange(emptyState(...), change).state, built directly. The
+ * indexer makes one per event; the general path (copying an empty state, then adding each field and its
+ * version through Object.entries) took 2.0-3.9 us a track create against 0.9-1.5 us (micro-benchmark).
+ */
 export function stateOfChange(change: ModelChange): RecordState {
-  return applyChange(emptyState(change.model, change.id), change).state
+  const { model, id, version } = change
+  if (change.action === 'destroy') {
+    return { model, id, fields: {}, versions: {}, createdVersion: null, destroyedVersion: version, version }
+  }
+  const fields: Record<string, unknown> = {}
+  const versions: Record<string, number> = {}
+  for (const field in change.fields) {
+    fields[field] = change.fields[field]
+    versions[field] = version
+  }
+  return {
+    model,
+    id,
+    fields,
+    versions,
+    createdVersion: change.action === 'create' ? version : null,
+    destroyedVersion: null,
+    version,
+  }
 }
 
 function maxOrNull(a: number | null, b: number | null): number | null {

@@ -102,6 +102,17 @@ describe('record state', () => {
     )
   })
 
+  it('builds the state of one event as applying it to an empty state does', () => {
+    fc.assert(
+      fc.property(history, (events) => {
+        for (const change of events) {
+          expect(stateOfChange(change)).toEqual(applyChange(emptyState('Track', 1), change).state)
+        }
+      }),
+      { numRuns: 200 },
+    )
+  })
+
   it('never brings a destroyed record back through an older create or save', () => {
     const create: ModelChange = {
       model: 'Track',
