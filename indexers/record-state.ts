@@ -152,8 +152,18 @@ export function joinStates(a: RecordState, b: RecordState): RecordState {
  */
 export function stateOfChange(change: ModelChange): RecordState {
   const { model, id, version } = change
+  // An empty state's version is 0, and a state's version never goes below what it was.
+  const stateVersion = Math.max(0, version)
   if (change.action === 'destroy') {
-    return { model, id, fields: {}, versions: {}, createdVersion: null, destroyedVersion: version, version }
+    return {
+      model,
+      id,
+      fields: {},
+      versions: {},
+      createdVersion: null,
+      destroyedVersion: version,
+      version: stateVersion,
+    }
   }
   const fields: Record<string, unknown> = {}
   const versions: Record<string, number> = {}
@@ -168,7 +178,7 @@ export function stateOfChange(change: ModelChange): RecordState {
     versions,
     createdVersion: change.action === 'create' ? version : null,
     destroyedVersion: null,
-    version,
+    version: stateVersion,
   }
 }
 
