@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto'
 import type { ClickHouseSettings } from '@clickhouse/client'
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
+import { clickhouseTime } from '../src/clickhouse/datetime.js'
 import type { StatsLogRow } from '../src/contracts/stats-events.js'
 import { TABLES } from './tables.js'
 
@@ -167,8 +168,4 @@ export function timeRanges(times: number[]): [number, number][] {
     if (ranges.length <= MAX_RANGES) return ranges
     gap *= 4
   }
-}
-
-export function clickhouseTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
 }

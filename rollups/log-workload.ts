@@ -4,8 +4,8 @@
 // daily and weekly cycles, countries with cities, sources, referrers, anonymous and repeat listeners.
 // Ids are `${prefix}${n}`, unique by construction, so no duplicate check is needed on this path.
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
+import { clickhouseTime } from '../src/clickhouse/datetime.js'
 import { COUNTRIES } from '../src/workload/stats-workload.js'
-import { clickhouseTime } from './event-log.js'
 import { TABLES } from './tables.js'
 
 export interface LogWorkloadOptions {

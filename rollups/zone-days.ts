@@ -6,6 +6,7 @@
 // ready phases, so an answer never comes from a half-filled tier.
 import { DateTime, IANAZone } from 'luxon'
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
+import { clickhouseTime } from '../src/clickhouse/datetime.js'
 import { TABLES } from './tables.js'
 
 export interface ZonePhase {
@@ -60,7 +61,7 @@ async function writePhases(client: ClickHouseClient, rows: ZonePhase[]): Promise
       zone: row.zone,
       phase: row.phase,
       ready: row.ready ? 1 : 0,
-      updated_at: new Date().toISOString().replace('T', ' ').replace('Z', ''),
+      updated_at: clickhouseTime(Date.now()),
     })),
     format: 'JSONEachRow',
     // Each call is new information: never dropped as a repeat of an earlier block.

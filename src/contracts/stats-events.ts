@@ -1,6 +1,7 @@
 // Stats events (CONTRACT section 2): the schema every event is validated against, and its normal form
 // as a row of the raw log. New optional fields may appear; unknown ones are ignored.
 import { z } from 'zod'
+import { clickhouseTime } from '../clickhouse/datetime.js'
 
 export const STATS_EVENT_TYPES = ['play', 'like', 'repost', 'comment', 'download'] as const
 export const SOURCES = ['web', 'ios', 'android', 'embed', 'api', 'other'] as const
@@ -163,7 +164,7 @@ function rowOf(e: StatsEvent): StatsLogRow {
   return {
     event_id: e.id,
     type: e.type,
-    occurred_at: new Date(e.occurred_at).toISOString().replace('T', ' ').replace('Z', ''),
+    occurred_at: clickhouseTime(e.occurred_at),
     occurred_at_ms: e.occurred_at,
     owner_id: e.owner_id,
     track_id: e.track_id,
