@@ -149,6 +149,33 @@ describe('calendar', () => {
     ])
   })
 
+  it("lays out the same buckets as luxon's calendar steps, offset changes and odd zones included", () => {
+    fc.assert(
+      fc.property(
+        // 1850 to 2100: local mean times with offsets in seconds, zones that skipped a whole day
+        // (Pacific/Apia, Pacific/Kwajalein), midnight changes (America/Havana, America/Sao_Paulo),
+        // half-hour shifts (Australia/Lord_Howe), Ramadan suspensions (Africa/Casablanca).
+        fc.integer({ min: -3.8e12, max: 4.1e12 }),
+        fc.integer({ min: 1, max: 400 * 86_400_000 }),
+        fc.constantFrom('day', 'week', 'month', 'hour' as const),
+        fc.constantFrom(...ODD_ZONES),
+        (start, length, interval, zone) => {
+          const end = start + (interval === 'hour' ? length % (12 * 86_400_000) : length) + 1
+          expect(calendarBuckets(start, end, interval, zone)).toEqual(
+            luxonBuckets(start, end, interval, zone),
+          )
+        },
+      ),
+      { numRuns: 400 },
+    )
+    for (const zone of ODD_ZONES) {
+      const from = Date.parse('2011-01-01T00:00:00Z')
+      const to = Date.parse('2013-01-01T00:00:00Z')
+      for (const interval of ['day', 'week'] as const)
+        expect(calendarBuckets(from, to, interval, zone)).toEqual(luxonBuckets(from, to, interval, zone))
+    }
+  })
+
   it('counts buckets as calendarBuckets builds them', () => {
     fc.assert(
       fc.property(
@@ -166,3 +193,49 @@ describe('calendar', () => {
     )
   })
 })
+
+const ODD_ZONES = [
+  'UTC',
+  'Etc/UTC',
+  'Europe/London',
+  'Europe/Berlin',
+  'Asia/Kathmandu',
+  'Australia/Lord_Howe',
+  'Pacific/Chatham',
+  'Pacific/Apia',
+  'Pacific/Kwajalein',
+  'America/Havana',
+  'America/Sao_Paulo',
+  'America/St_Johns',
+  'Africa/Casablanca',
+  'Asia/Tehran',
+  'Africa/Monrovia',
+] as const
+
+/** calendarBuckets as it was, all luxon: the reference its quick steps must agree with. */
+function luxonBuckets(from: number, to: number, interval: 'hour' | 'day' | 'week' | 'month', zone: string) {
+  const buckets: { label: string; start: number; end: number }[] = []
+  const local = DateTime.fromMillis(from, { zone })
+  let bucket: DateTime<boolean> = interval === 'week' ? local.startOf('week') : local.startOf(interval)
+  while (bucket.toMillis() < to) {
+    let next: DateTime<boolean>
+    if (interval === 'hour') {
+      next = DateTime.fromMillis(bucket.toMillis() + 3_600_000, { zone: bucket.zone })
+      for (let step = 1; step <= 8; step++) {
+        const candidate = DateTime.fromMillis(bucket.toMillis() + step * 15 * MINUTE, { zone: bucket.zone })
+        if (candidate.minute === 0 && candidate.second === 0) {
+          next = candidate
+          break
+        }
+      }
+    } else if (interval === 'week') next = bucket.plus({ weeks: 1 }).startOf('week')
+    else next = bucket.plus({ [`${interval}s`]: 1 }).startOf(interval)
+    buckets.push({
+      label: bucket.toISO({ suppressMilliseconds: true }) ?? '',
+      start: Math.max(bucket.toMillis(), from),
+      end: Math.min(next.toMillis(), to),
+    })
+    bucket = next
+  }
+  return buckets
+}
