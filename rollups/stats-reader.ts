@@ -7,6 +7,7 @@
 // Every value placed in the SQL text is a number this module computed (bucket keys, epoch times),
 // checked to be a safe integer; ids and limits travel as query parameters.
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
+import { type BucketRun, bucketRuns, type RangedBucket } from './bucket-runs.js'
 import type { Interval } from './calendar.js'
 import { coverListeners, DAY_MS } from './listener-cover.js'
 import {
@@ -131,8 +132,8 @@ export class StatsReader {
       parts.push(rawCountsPart(scope, live))
     } else {
       // A bucket can count in several ranges (the stats page asks for a range and for its series'
-      // buckets): each distinct bucket is read once and carries the list of ranges it counts in.
-      const distinct = new Map<number, { bucket: TierBucket<CountSpan>; ranges: number[] }>()
+      // buckets): each distinct bucket is read once and counts in each range it belongs to.
+      const distinct = new Map<number, RangedBucket>()
       const raw: (TimeRange & { index: number })[] = []
       const phases = await this.phases.get()
       for (const range of live) {
@@ -141,21 +142,18 @@ export class StatsReader {
           const key = bucket.span * KEY_SHIFT + bucket.start / 1000
           const seen = distinct.get(key)
           if (seen) seen.ranges.push(range.index)
-          else distinct.set(key, { bucket, ranges: [range.index] })
+          else distinct.set(key, { ...bucket, ranges: [range.index] })
         }
         for (const piece of cover.raw) raw.push({ ...piece, index: range.index })
       }
       if (distinct.size > 0) {
-        const entries = [...distinct.values()]
-        params.keys = [...distinct.keys()]
-        params.positions = entries.map((_, i) => i + 1)
-        params.lists = entries.map((entry) => entry.ranges)
-        const buckets = entries.map((entry) => entry.bucket)
-        parts.push(`SELECT arrayJoin({lists:Array(Array(UInt32))}[transform(toUInt64(span_minutes) * ${KEY_SHIFT} + toUInt32(bucket),
-            {keys:Array(UInt64)}, {positions:Array(UInt32)}, toUInt32(0))]) AS idx,
+        const runs = bucketRuns([...distinct.values()])
+        const indexes = runs.map((run) => `${runCondition(run)}, ${runRanges(run)}`).join(', ')
+        parts.push(`SELECT arrayJoin(multiIf(${indexes}, [])) AS idx,
             plays, likes, reposts, comments, downloads, listeners, last_logged_at
           FROM ${TABLES.rollup}
-          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND (${countBucketsCondition(buckets)})`)
+          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64}
+            AND (${runs.map(runCondition).join(' OR ')})`)
       }
       if (raw.length > 0) parts.push(rawCountsPart(scope, raw))
     }
@@ -480,6 +478,24 @@ function countBucketsCondition(buckets: TierBucket<CountSpan>[]): string {
       return `(span_minutes = ${int(group.span)} AND phase = ${int(group.phase)} AND (${ranges.join(' OR ')}))`
     })
     .join(' OR ')
+}
+
+/** The rows of a run's buckets (the same span, phase and step: a range of the sort key). */
+function runCondition(run: BucketRun): string {
+  const last = run.first + (run.count - 1) * run.step
+  const buckets =
+    run.count === 1 ? `bucket = ${int(run.first)}` : `bucket BETWEEN ${int(run.first)} AND ${int(last)}`
+  return `(span_minutes = ${int(run.span)} AND phase = ${int(run.phase)} AND ${buckets})`
+}
+
+/** The ranges a row of the run counts in (rangesAt in SQL), as an array. */
+function runRanges(run: BucketRun): string {
+  const ranges = run.ranges.map((range) => {
+    if (Math.floor((run.count - 1 + range.shift) / range.every) === 0) return int(range.first)
+    const index = `intDiv(toUInt32(bucket) - ${int(run.first)}, ${int(run.step)})`
+    return `${int(range.first)} + intDiv(${index} + ${int(range.shift)}, ${int(range.every)})`
+  })
+  return `[${ranges.join(', ')}]`
 }
 
 /** Sorted distinct values split where the gap to the previous is not `step`. */
