@@ -5,8 +5,11 @@
 // compare them).
 //
 // Every value placed in the SQL text is a number this module computed (bucket keys, epoch times),
-// checked to be a safe integer; ids and limits travel as query parameters.
+// checked to be a safe integer; ids, limits and names are `{name:Type}` parameters, written in as
+// literals by inlineParams (safe integers and plain strings only: chdb-node runs queries that carry
+// parameters one at a time across the process, so the page's queries could not run side by side).
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
+import { inlineParams } from '../src/clickhouse/inline-params.js'
 import { type BucketRun, bucketRuns, type RangedBucket } from './bucket-runs.js'
 import type { Interval } from './calendar.js'
 import { coverListeners, DAY_MS } from './listener-cover.js'
@@ -398,8 +401,7 @@ export class StatsReader {
     slot.busy++
     try {
       const result = await slot.client.query({
-        query,
-        query_params: params,
+        query: inlineParams(query, params),
         format: 'JSONEachRow',
         clickhouse_settings: READ_SETTINGS,
       })
