@@ -192,6 +192,7 @@ describe('the range planner', () => {
           }
         },
       })
+    const hinted = new StatsReader(client, { listenerTier: { minRows: 0, candidateRows: 20 } })
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...ARTISTS),
@@ -206,7 +207,12 @@ describe('the range planner', () => {
           const tiered = new StatsReader(spy(client), { listenerTier: { minRows: 0, candidateRows } })
           const range = { start, end }
           const answer = await tiered.topListeners({ ownerId }, range, limit)
-          expect(answer).toEqual(await reader.topListeners({ ownerId }, range, limit, 'raw'))
+          const raw = await reader.topListeners({ ownerId }, range, limit, 'raw')
+          expect(answer).toEqual(raw)
+          // A reader that keeps its thresholds from earlier answers (other ranges of the same length
+          // and artist, other limits) as floors: asked twice, each time exact.
+          expect(await hinted.topListeners({ ownerId }, range, limit)).toEqual(raw)
+          expect(await hinted.topListeners({ ownerId }, range, limit)).toEqual(raw)
         },
       ),
       { numRuns: 40 },
