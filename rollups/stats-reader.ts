@@ -68,6 +68,9 @@ const RAW_COUNTS = `toUInt64(countIf(type = 'play')) AS plays, toUInt64(countIf(
 const SUMMED_COUNTS = `toUInt64(sum(plays)) AS plays, toUInt64(sum(likes)) AS likes, toUInt64(sum(reposts)) AS reposts,
   toUInt64(sum(comments)) AS comments, toUInt64(sum(downloads)) AS downloads`
 const KEY_SHIFT = 4_294_967_296
+/** How long an artist's first event time is kept, and for how many artists. */
+const FIRST_EVENT_TTL_MS = 10_000
+const FIRST_EVENTS_KEPT = 10_000
 /** How many artists' top-listener thresholds are remembered. */
 const CUT_HINTS = 10_000
 /** Top listeners over fewer whole UTC days than this are counted from the raw log. */
@@ -102,6 +105,7 @@ export class StatsReader {
   private readonly listenerTier: ListenerTierOptions
   /** The threshold each artist's last top listeners settled on, by range length (topListeners). */
   private readonly cutHints = new Map<string, number>()
+  private readonly firstEvents = new Map<number, { value: Promise<number | null>; readAt: number }>()
 
   /**
    * Several clients let the queries of one answer run side by side (on chDB one connection runs one
@@ -409,8 +413,22 @@ export class StatsReader {
     return rows[0] ? Number(rows[0].owner_id) : null
   }
 
-  /** The time of the artist's first logged event (null: none); `all` ranges start there. */
+  /**
+   * The time of the artist's first logged event (null: none); `all` ranges start there. Kept for
+   * FIRST_EVENT_TTL_MS per artist (the read costs some 8 ms of an `all` page): a first event only
+   * moves when older events are backfilled, and an `all` range starts at most that much late.
+   */
   async firstEventAt(ownerId: number): Promise<number | null> {
+    const kept = this.firstEvents.get(ownerId)
+    if (kept && Date.now() - kept.readAt < FIRST_EVENT_TTL_MS) return kept.value
+    const value = this.readFirstEventAt(ownerId)
+    if (this.firstEvents.size >= FIRST_EVENTS_KEPT) this.firstEvents.clear()
+    this.firstEvents.set(ownerId, { value, readAt: Date.now() })
+    value.catch(() => this.firstEvents.delete(ownerId))
+    return value
+  }
+
+  private async readFirstEventAt(ownerId: number): Promise<number | null> {
     const rows = await this.rows<{ at: number }>(
       `SELECT toUnixTimestamp(min(bucket)) * 1000 AS at, count() AS n FROM ${TABLES.rollup}
        WHERE owner_id = {owner:UInt64} AND track_id = 0 AND span_minutes = 1440 HAVING n > 0`,
