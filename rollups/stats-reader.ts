@@ -159,12 +159,11 @@ export class StatsReader {
       }
       if (distinct.size > 0) {
         const runs = bucketRuns([...distinct.values()])
-        const indexes = runs.map((run) => `${runCondition(run)}, ${runRanges(run)}`).join(', ')
-        parts.push(`SELECT arrayJoin(multiIf(${indexes}, [])) AS idx,
+        const indexes = runs.map((run) => `${runKeys(run)}, ${runRanges(run)}`).join(', ')
+        parts.push(`WITH ${RUN_KEY} AS run_key SELECT arrayJoin(multiIf(${indexes}, [])) AS idx,
             plays, likes, reposts, comments, downloads, listeners, last_logged_at
           FROM ${TABLES.rollup}
-          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64}
-            AND (${runs.map(runCondition).join(' OR ')})`)
+          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND (${runsCondition(runs)})`)
       }
       if (raw.length > 0) parts.push(rawCountsPart(scope, raw))
     }
@@ -523,12 +522,46 @@ function countBucketsCondition(buckets: TierBucket<CountSpan>[]): string {
     .join(' OR ')
 }
 
-/** The rows of a run's buckets (the same span, phase and step: a range of the sort key). */
-function runCondition(run: BucketRun): string {
+/**
+ * The rows of the runs' buckets, or a few more: one `bucket BETWEEN` per span and phase, spanning
+ * runs less than RUN_GAP buckets apart (every condition costs the engine about a millisecond to
+ * plan, a few more rows cost less; the runs' keys pick the rows that count, see runKeys).
+ */
+function runsCondition(runs: BucketRun[]): string {
+  const spans: { span: number; phase: number; first: number; last: number; step: number }[] = []
+  for (const run of [...runs].sort((a, b) => a.span - b.span || a.phase - b.phase || a.first - b.first)) {
+    const last = run.first + (run.count - 1) * run.step
+    const open = spans.at(-1)
+    if (
+      open &&
+      open.span === run.span &&
+      open.phase === run.phase &&
+      run.first - open.last <= RUN_GAP * run.step
+    )
+      open.last = last
+    else spans.push({ span: run.span, phase: run.phase, first: run.first, last, step: run.step })
+  }
+  return spans
+    .map(({ span, phase, first, last }) => {
+      const buckets =
+        first === last ? `bucket = ${int(first)}` : `bucket BETWEEN ${int(first)} AND ${int(last)}`
+      return `(span_minutes = ${int(span)} AND phase = ${int(phase)} AND ${buckets})`
+    })
+    .join(' OR ')
+}
+
+/** Runs less than this many buckets apart are read with one condition. */
+const RUN_GAP = 24
+/** A row's span, phase and bucket as one number, so a run is one range of it (runKeys). */
+const RUN_KEY = 'toUInt64(span_minutes * 1440 + phase) * 4294967296 + toUInt32(bucket)'
+
+/** The run's rows as a condition on RUN_KEY (no other span or phase falls between its ends). */
+function runKeys(run: BucketRun): string {
+  const key = (bucket: number) => int((run.span * 1440 + run.phase) * KEY_SHIFT + bucket)
   const last = run.first + (run.count - 1) * run.step
-  const buckets =
-    run.count === 1 ? `bucket = ${int(run.first)}` : `bucket BETWEEN ${int(run.first)} AND ${int(last)}`
-  return `(span_minutes = ${int(run.span)} AND phase = ${int(run.phase)} AND ${buckets})`
+  return run.count === 1
+    ? `run_key = ${key(run.first)}`
+    : `run_key BETWEEN ${key(run.first)} AND ${key(last)}`
 }
 
 /** The ranges a row of the run counts in (rangesAt in SQL), as an array. */
