@@ -14,10 +14,12 @@ import { type BucketRun, bucketRuns, type RangedBucket } from './bucket-runs.js'
 import type { Interval } from './calendar.js'
 import { coverListeners, DAY_MS } from './listener-cover.js'
 import {
+  COUNT_SPANS_MINUTES,
   type CountSpan,
   type Cover,
   coverWithCountSpans,
   coverWithTopSpans,
+  HOURLY_SPANS_MINUTES,
   type TierBucket,
   type TopSpan,
 } from './range-cover.js'
@@ -142,23 +144,13 @@ export class StatsReader {
     if (source === 'raw') {
       parts.push(rawCountsPart(scope, live))
     } else {
-      // A bucket can count in several ranges (the stats page asks for a range and for its series'
-      // buckets): each distinct bucket is read once and counts in each range it belongs to.
-      const distinct = new Map<number, RangedBucket>()
-      const raw: (TimeRange & { index: number })[] = []
       const phases = await this.phases.get()
-      for (const range of live) {
-        const cover = coverWithCountSpans(range.start, range.end, phases)
-        for (const bucket of cover.buckets) {
-          const key = bucket.span * KEY_SHIFT + bucket.start / 1000
-          const seen = distinct.get(key)
-          if (seen) seen.ranges.push(range.index)
-          else distinct.set(key, { ...bucket, ranges: [range.index] })
-        }
-        for (const piece of cover.raw) raw.push({ ...piece, index: range.index })
-      }
-      if (distinct.size > 0) {
-        const runs = bucketRuns([...distinct.values()])
+      const { buckets, raw } = cheaperRead(
+        coverRanges(live, phases, COUNT_SPANS_MINUTES),
+        coverRanges(live, phases, HOURLY_SPANS_MINUTES),
+      )
+      if (buckets.length > 0) {
+        const runs = bucketRuns(buckets)
         const indexes = runs.map((run) => `${runKeys(run)}, ${runRanges(run)}`).join(', ')
         parts.push(`WITH ${RUN_KEY} AS run_key SELECT arrayJoin(multiIf(${indexes}, [])) AS idx,
             plays, likes, reposts, comments, downloads, listeners, last_logged_at
@@ -276,7 +268,8 @@ export class StatsReader {
     // with 100 million plays a year: 18 ms raw against 63 ms through the tiers for 24 hours).
     if (source === 'raw' || range.end - range.start <= RAW_TOP_TRACKS_MS) parts.push(rawPart([range]))
     else {
-      const cover = coverWithCountSpans(range.start, range.end, await this.phases.get())
+      // Counts without listener states: more buckets cost next to nothing, more sizes a millisecond each.
+      const cover = coverWithCountSpans(range.start, range.end, await this.phases.get(), HOURLY_SPANS_MINUTES)
       if (cover.buckets.length > 0) {
         parts.push(`SELECT track_id, plays, likes, reposts, comments, downloads FROM ${TABLES.rollup}
           WHERE owner_id = {owner:UInt64} AND track_id != 0 AND (${countBucketsCondition(cover.buckets)})`)
@@ -481,6 +474,52 @@ function rawScope(scope: Scope): string {
   return scope.trackId === undefined
     ? 'owner_id = {owner:UInt64}'
     : 'owner_id = {owner:UInt64} AND track_id = {track:UInt64}'
+}
+
+interface RangesCover {
+  /** Each distinct bucket once, with the ranges it counts in. */
+  buckets: RangedBucket[]
+  raw: (TimeRange & { index: number })[]
+}
+
+/**
+ * Every range's cover (a bucket can count in several ranges: the stats page asks for a range and for
+ * its series' buckets), each distinct bucket once with the ranges it counts in.
+ */
+function coverRanges(
+  ranges: (TimeRange & { index: number })[],
+  phases: ReadonlySet<number>,
+  spans: readonly CountSpan[],
+): RangesCover {
+  const distinct = new Map<number, RangedBucket>()
+  const raw: (TimeRange & { index: number })[] = []
+  for (const range of ranges) {
+    const cover = coverWithCountSpans(range.start, range.end, phases, spans)
+    for (const bucket of cover.buckets) {
+      const key = bucket.span * KEY_SHIFT + bucket.start / 1000
+      const seen = distinct.get(key)
+      if (seen) seen.ranges.push(range.index)
+      else distinct.set(key, { ...bucket, ranges: [range.index] })
+    }
+    for (const piece of cover.raw) raw.push({ ...piece, index: range.index })
+  }
+  return { buckets: [...distinct.values()], raw }
+}
+
+/**
+ * Planning costs the engine about a millisecond per bucket size and phase read (see runsCondition),
+ * merging a busy artist's listener states some 30 microseconds each: so a size and phase is worth
+ * about this many buckets.
+ */
+const BUCKETS_PER_CONDITION = 33
+
+function cheaperRead(a: RangesCover, b: RangesCover): RangesCover {
+  const cost = (cover: RangesCover) =>
+    new Set(cover.buckets.map((bucket) => `${bucket.span}:${bucket.span >= 180 ? bucket.start % DAY_MS : 0}`))
+      .size *
+      BUCKETS_PER_CONDITION +
+    cover.buckets.length
+  return cost(b) < cost(a) ? b : a
 }
 
 /** The raw log's counts in the pieces, each row counted in every range whose piece holds it. */

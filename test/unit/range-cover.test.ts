@@ -4,7 +4,12 @@ import fc from 'fast-check'
 import { DateTime } from 'luxon'
 import { describe, expect, it } from 'vitest'
 import { calendarBuckets, countBuckets, parseBound } from '../../rollups/calendar.js'
-import { coverWithCountSpans, coverWithTopSpans } from '../../rollups/range-cover.js'
+import {
+  COUNT_SPANS_MINUTES,
+  coverWithCountSpans,
+  coverWithTopSpans,
+  HOURLY_SPANS_MINUTES,
+} from '../../rollups/range-cover.js'
 import { zonePhases } from '../../rollups/zone-days.js'
 
 const MINUTE = 60_000
@@ -25,8 +30,10 @@ function tiles(pieces: { start: number; end: number }[], start: number, end: num
 describe('coverWithCountSpans', () => {
   it('tiles the range with aligned buckets and raw pieces shorter than 15 minutes', () => {
     fc.assert(
-      fc.property(rangeArb, ({ start, end }) => {
-        const cover = coverWithCountSpans(start, end)
+      fc.property(rangeArb, fc.boolean(), ({ start, end }, hourly) => {
+        const spans = hourly ? HOURLY_SPANS_MINUTES : COUNT_SPANS_MINUTES
+        const cover = coverWithCountSpans(start, end, undefined, spans)
+        for (const bucket of cover.buckets) expect(spans).toContain(bucket.span)
         const pieces = [
           ...cover.buckets.map((bucket) => ({
             start: bucket.start,
