@@ -210,7 +210,7 @@ export type Preset = (typeof PRESETS)[number]
  * one (as the day presets end with today): its hourly series has whole hours, and the tiers' buckets
  * cover it with no raw-log edges, where ending at the current minute left two edges to scan in the
  * log. `7d` and `30d` are whole local days ending with today; `12m` the last twelve months ending with
- * today; `all` starts at `allFrom`.
+ * today; `all` starts at the local midnight on or before `allFrom`.
  */
 export function presetRange(
   preset: Preset,
@@ -230,7 +230,11 @@ export function presetRange(
       return { from: endOfToday.minus({ days: 30 }).toMillis(), to: endOfToday.toMillis() }
     case '12m':
       return { from: endOfToday.minus({ months: 12 }).toMillis(), to: endOfToday.toMillis() }
-    case 'all':
-      return { from: Math.min(allFrom, endOfToday.minus({ days: 1 }).toMillis()), to: endOfToday.toMillis() }
+    case 'all': {
+      // From the local midnight before the first event: the same events, and a range whose start
+      // the tiers' day buckets meet (the first event's own time left an edge to scan in the log).
+      const firstDay = DateTime.fromMillis(allFrom, { zone }).startOf('day').toMillis()
+      return { from: Math.min(firstDay, endOfToday.minus({ days: 1 }).toMillis()), to: endOfToday.toMillis() }
+    }
   }
 }
