@@ -143,8 +143,7 @@ export class StatsReader {
       parts.push(rawCountsPart(scope, live))
     } else {
       const phases = await this.phases.get()
-      const { buckets, raw } = cheaperRead(
-        coverRanges(live, phases, COUNT_SPANS_MINUTES),
+      const { buckets, raw } = cheaperRead(coverRanges(live, phases, COUNT_SPANS_MINUTES), () =>
         coverRanges(live, phases, HOURLY_SPANS_MINUTES),
       )
       if (buckets.length > 0) {
@@ -511,13 +510,18 @@ function coverRanges(
  */
 const BUCKETS_PER_CONDITION = 33
 
-function cheaperRead(a: RangesCover, b: RangesCover): RangesCover {
+/** The cover with all sizes, or the hourly one (computed only if it differs) when that costs less. */
+function cheaperRead(all: RangesCover, hourly: () => RangesCover): RangesCover {
+  // Without 3-, 6- or 12-hour buckets the two covers are the same (each step picked a day, an hour or
+  // a quarter either way).
+  if (all.buckets.every((bucket) => bucket.span === 1440 || bucket.span <= 60)) return all
+  const other = hourly()
   const cost = (cover: RangesCover) =>
     new Set(cover.buckets.map((bucket) => `${bucket.span}:${bucket.span >= 180 ? bucket.start % DAY_MS : 0}`))
       .size *
       BUCKETS_PER_CONDITION +
     cover.buckets.length
-  return cost(b) < cost(a) ? b : a
+  return cost(other) < cost(all) ? other : all
 }
 
 /** The raw log's counts in the pieces, each row counted in every range whose piece holds it. */
