@@ -141,19 +141,28 @@ const YEAR_10000_MS = Date.parse('+010000-01-01T00:00:00Z')
  * request (luxon asks Intl each time, a few microseconds a call).
  */
 function offsetAt(zone: Zone, instant: number): number {
-  const known = OFFSETS.get(zone.name) ?? new Map<number, number>()
-  OFFSETS.set(zone.name, known)
-  let offset = known.get(instant)
-  if (offset === undefined) {
-    if (known.size >= OFFSETS_PER_ZONE) known.clear()
-    offset = zone.offset(instant)
-    known.set(instant, offset)
+  let known = OFFSETS.get(zone.name)
+  let offset = known?.get(instant)
+  if (offset !== undefined) return offset
+  // At most OFFSETS_KEPT in all (requests choose the zones and ranges): then start afresh.
+  if (offsetsKept >= OFFSETS_KEPT) {
+    OFFSETS.clear()
+    offsetsKept = 0
+    known = undefined
   }
+  if (!known) {
+    known = new Map()
+    OFFSETS.set(zone.name, known)
+  }
+  offset = zone.offset(instant)
+  known.set(instant, offset)
+  offsetsKept++
   return offset
 }
 
 const OFFSETS = new Map<string, Map<number, number>>()
-const OFFSETS_PER_ZONE = 100_000
+const OFFSETS_KEPT = 200_000
+let offsetsKept = 0
 
 /** How many buckets calendarBuckets would return, without building them (for guardrails). */
 export function countBuckets(from: number, to: number, interval: Interval, zone: string): number {
