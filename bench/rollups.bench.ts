@@ -14,7 +14,7 @@ import {
 } from '../rollups/calendar.js'
 import { writeLogWorkload } from '../rollups/log-workload.js'
 import { migrate } from '../rollups/migrate.js'
-import { type Scope, StatsReader } from '../rollups/stats-reader.js'
+import { READER_CONNECTIONS, type Scope, StatsReader } from '../rollups/stats-reader.js'
 import { TABLES } from '../rollups/tables.js'
 import { TIERS } from '../rollups/tier-sources.js'
 import { markReady, registerZones } from '../rollups/zone-days.js'
@@ -138,7 +138,10 @@ export async function benchRollups(
     application: 'bench-rollups',
     requestTimeoutMs: 3_600_000,
   })
-  const second = await createClickHouse({ ...config.clickhouse, application: 'bench-rollups-2' })
+  // The stats page's benchmark reads with as many connections as the API does.
+  const others: ClickHouseClient[] = []
+  for (let i = 2; i <= READER_CONNECTIONS; i++)
+    others.push(await createClickHouse({ ...config.clickhouse, application: `bench-rollups-${i}` }))
   try {
     await migrate(client)
     const kept = await keptDataset(client, sizes)
@@ -224,10 +227,10 @@ export async function benchRollups(
         met: worstP99 <= 25 && minLongSpeedup >= 50 && figures.every((f) => f.equal),
       },
     }
-    const after = afterwards ? await afterwards([client, second], result) : undefined
+    const after = afterwards ? await afterwards([client, ...others], result) : undefined
     return { ...result, after }
   } finally {
-    await second.close()
+    for (const other of others) await other.close()
     await client.close()
   }
 }

@@ -10,12 +10,12 @@ import { PopularityJob } from '../indexers/popularity-job.js'
 import { ReplicaSource } from '../indexers/replica-source.js'
 import { EventLog } from '../rollups/event-log.js'
 import { migrate } from '../rollups/migrate.js'
-import { StatsReader } from '../rollups/stats-reader.js'
+import { READER_CONNECTIONS, StatsReader } from '../rollups/stats-reader.js'
 import { StatsWriter } from '../rollups/stats-writer.js'
 import { AmqpConnection } from '../src/amqp/connection.js'
 import { ConfirmPublisher } from '../src/amqp/publisher.js'
 import { mintToken, TokenVerifier } from '../src/auth/tokens.js'
-import { createClickHouse } from '../src/clickhouse/client.js'
+import { type ClickHouseClient, createClickHouse } from '../src/clickhouse/client.js'
 import type { Config } from '../src/config.js'
 import { topology as defaultTopology, type Topology } from '../src/contracts/topology.js'
 import { createElasticsearchClient } from '../src/elasticsearch/client.js'
@@ -122,11 +122,14 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
   let port: number | undefined
   if (runs('api')) {
     // The API gets its own ClickHouse connections: on chDB, queries on one connection run one at a time,
-    // and the stats page's queries should run side by side (two cores: two connections).
-    const clickhouse = await createClickHouse({ ...config.clickhouse, application: 'search-stats-api' })
-    lifecycle.add('clickhouse (api)', () => clickhouse.close())
-    const clickhouse2 = await createClickHouse({ ...config.clickhouse, application: 'search-stats-api-2' })
-    lifecycle.add('clickhouse (api 2)', () => clickhouse2.close())
+    // and the stats page's queries, and concurrent pages, should run side by side (READER_CONNECTIONS).
+    const readers: ClickHouseClient[] = []
+    for (let i = 1; i <= READER_CONNECTIONS; i++) {
+      const reader = await createClickHouse({ ...config.clickhouse, application: `search-stats-api-${i}` })
+      lifecycle.add(`clickhouse (api ${i})`, () => reader.close())
+      readers.push(reader)
+    }
+    const [clickhouse, clickhouse2] = readers as [ClickHouseClient, ClickHouseClient]
     const verifier = await tokenVerifier(config, options.demo === true, logger)
     const app = createApp({
       logger,
@@ -138,7 +141,7 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
           users: `${config.elasticsearch.indexPrefix}users`,
         },
       },
-      stats: { reader: new StatsReader([clickhouse, clickhouse2]), verifier: verifier?.verifier },
+      stats: { reader: new StatsReader(readers), verifier: verifier?.verifier },
       readiness: {
         broker: brokerReady(amqp),
         elasticsearch: elasticsearchReady(elasticsearch),
