@@ -54,7 +54,10 @@ export function rangesAt(run: BucketRun, i: number): number[] {
   return run.ranges.map((range) => range.first + Math.floor((i + range.shift) / range.every))
 }
 
-/** The buckets as runs, each bucket in exactly one run, with the ranges it came with. */
+/**
+ * The buckets as runs, each bucket in exactly one run, with the ranges it came with; in order of size,
+ * phase and time.
+ */
 export function bucketRuns(buckets: RangedBucket[]): BucketRun[] {
   const sorted = buckets
     .map((bucket) => ({ ...bucket, phase: phaseOf(bucket), first: bucket.start / 1000 }))
@@ -122,6 +125,12 @@ function steps(range: Growing, count: number): RangeSteps {
   return { first: range.first, every, shift: every - range.moved }
 }
 
-function phaseOf(bucket: RangedBucket): number {
+/** The minute of the UTC day a bucket of 3 hours and more starts at (stats_rollup's `phase`); else 0. */
+export function phaseOf(bucket: { span: CountSpan; start: number }): number {
   return bucket.span >= 180 ? ((bucket.start / 1000) % DAY_SECONDS) / 60 : 0
+}
+
+/** The start of the run's last bucket, epoch seconds. */
+export function lastStart(run: BucketRun): number {
+  return run.first + (run.count - 1) * run.step
 }

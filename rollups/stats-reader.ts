@@ -10,7 +10,7 @@
 // parameters one at a time across the process, so the page's queries could not run side by side).
 import type { ClickHouseClient } from '../src/clickhouse/client.js'
 import { inlineParams } from '../src/clickhouse/inline-params.js'
-import { type BucketRun, bucketRuns, type RangedBucket } from './bucket-runs.js'
+import { type BucketRun, bucketRuns, lastStart, phaseOf, type RangedBucket } from './bucket-runs.js'
 import type { Interval } from './calendar.js'
 import { coverListeners, DAY_MS } from './listener-cover.js'
 import {
@@ -20,7 +20,6 @@ import {
   coverWithCountSpans,
   coverWithTopSpans,
   HOURLY_SPANS_MINUTES,
-  type TierBucket,
   type TopSpan,
 } from './range-cover.js'
 import { StaleWhileRefresh } from './stale-while-refresh.js'
@@ -159,7 +158,7 @@ export class StatsReader {
         parts.push(`WITH ${RUN_KEY} AS run_key SELECT arrayJoin(multiIf(${indexes}, [])) AS idx,
             plays, likes, reposts, comments, downloads, listeners, last_logged_at
           FROM ${TABLES.rollup}
-          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND (${runsCondition(runs)})`)
+          WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND (${runsCondition(runs, RUN_GAP)})`)
       }
       if (raw.length > 0) parts.push(rawCountsPart(scope, raw))
     }
@@ -276,7 +275,8 @@ export class StatsReader {
       const cover = coverWithCountSpans(range.start, range.end, await this.phases.get(), HOURLY_SPANS_MINUTES)
       if (cover.buckets.length > 0) {
         parts.push(`SELECT track_id, plays, likes, reposts, comments, downloads FROM ${TABLES.rollup}
-          WHERE owner_id = {owner:UInt64} AND track_id != 0 AND (${countBucketsCondition(cover.buckets)})`)
+          WHERE owner_id = {owner:UInt64} AND track_id != 0
+            AND (${runsCondition(bucketRuns(cover.buckets.map((bucket) => ({ ...bucket, ranges: [1] }))), 1)})`)
       }
       if (cover.raw.length > 0) parts.push(rawPart(cover.raw))
     }
@@ -524,9 +524,7 @@ function cheaperRead(all: RangesCover, hourly: () => RangesCover): RangesCover {
   if (all.buckets.every((bucket) => bucket.span === 1440 || bucket.span <= 60)) return all
   const other = hourly()
   const cost = (cover: RangesCover) =>
-    new Set(cover.buckets.map((bucket) => `${bucket.span}:${bucket.span >= 180 ? bucket.start % DAY_MS : 0}`))
-      .size *
-      BUCKETS_PER_CONDITION +
+    new Set(cover.buckets.map((bucket) => `${bucket.span}:${phaseOf(bucket)}`)).size * BUCKETS_PER_CONDITION +
     cover.buckets.length
   return cost(other) < cost(all) ? other : all
 }
@@ -540,54 +538,18 @@ function rawCountsPart(scope: Scope, pieces: (TimeRange & { index: number })[]):
 }
 
 /**
- * stats_rollup rows of these buckets, one condition per span and phase (the minute of the UTC day
- * for buckets of 3 hours and more, else 0: the table's sort order after the scope), so each reads
- * only the rows it names. Runs of consecutive buckets become ranges: within one span and phase the
- * table holds a bucket every day (3 hours and more: the same minute each day) or every span (finer),
- * so a range between two buckets of a run holds exactly the run, and the engine analyses one range
- * where a list of 365 values cost it 2 to 3 ms.
+ * The rows of the runs' buckets (runs in bucketRuns' order), one `bucket BETWEEN` per span and phase
+ * for runs at most `gap` buckets apart: with a gap above 1 it reads a few more rows (every condition
+ * costs the engine about a millisecond to plan, a few more rows cost less), and the runs' keys must
+ * pick the rows that count (runKeys).
  */
-function countBucketsCondition(buckets: TierBucket<CountSpan>[]): string {
-  const groups = new Map<string, { span: number; phase: number; starts: number[] }>()
-  for (const bucket of buckets) {
-    const phase = bucket.span >= 180 ? ((bucket.start / 1000) % 86_400) / 60 : 0
-    const key = `${bucket.span}:${phase}`
-    const group = groups.get(key) ?? { span: bucket.span, phase, starts: [] }
-    group.starts.push(bucket.start / 1000)
-    groups.set(key, group)
-  }
-  return [...groups.values()]
-    .map((group) => {
-      const step = group.span >= 180 ? 86_400 : group.span * 60
-      const runs = runsOf(group.starts, step)
-      const ranges = runs
-        .filter((run) => run.length > 1)
-        .map((run) => `bucket BETWEEN ${int(run[0]!)} AND ${int(run.at(-1)!)}`)
-      const singles = runs.filter((run) => run.length === 1).map((run) => run[0]!)
-      if (singles.length > 0) ranges.push(`bucket IN (${ints(singles)})`)
-      return `(span_minutes = ${int(group.span)} AND phase = ${int(group.phase)} AND (${ranges.join(' OR ')}))`
-    })
-    .join(' OR ')
-}
-
-/**
- * The rows of the runs' buckets, or a few more: one `bucket BETWEEN` per span and phase, spanning
- * runs less than RUN_GAP buckets apart (every condition costs the engine about a millisecond to
- * plan, a few more rows cost less; the runs' keys pick the rows that count, see runKeys).
- */
-function runsCondition(runs: BucketRun[]): string {
-  const spans: { span: number; phase: number; first: number; last: number; step: number }[] = []
-  for (const run of [...runs].sort((a, b) => a.span - b.span || a.phase - b.phase || a.first - b.first)) {
-    const last = run.first + (run.count - 1) * run.step
+function runsCondition(runs: BucketRun[], gap: number): string {
+  const spans: { span: number; phase: number; first: number; last: number }[] = []
+  for (const run of runs) {
     const open = spans.at(-1)
-    if (
-      open &&
-      open.span === run.span &&
-      open.phase === run.phase &&
-      run.first - open.last <= RUN_GAP * run.step
-    )
-      open.last = last
-    else spans.push({ span: run.span, phase: run.phase, first: run.first, last, step: run.step })
+    if (open && open.span === run.span && open.phase === run.phase && run.first - open.last <= gap * run.step)
+      open.last = lastStart(run)
+    else spans.push({ span: run.span, phase: run.phase, first: run.first, last: lastStart(run) })
   }
   return spans
     .map(({ span, phase, first, last }) => {
@@ -598,18 +560,17 @@ function runsCondition(runs: BucketRun[]): string {
     .join(' OR ')
 }
 
-/** Runs less than this many buckets apart are read with one condition. */
+/** Runs of an answer at most this many buckets apart are read with one condition. */
 const RUN_GAP = 24
 /** A row's span, phase and bucket as one number, so a run is one range of it (runKeys). */
-const RUN_KEY = 'toUInt64(span_minutes * 1440 + phase) * 4294967296 + toUInt32(bucket)'
+const RUN_KEY = `toUInt64(span_minutes * 1440 + phase) * ${KEY_SHIFT} + toUInt32(bucket)`
 
 /** The run's rows as a condition on RUN_KEY (no other span or phase falls between its ends). */
 function runKeys(run: BucketRun): string {
   const key = (bucket: number) => int((run.span * 1440 + run.phase) * KEY_SHIFT + bucket)
-  const last = run.first + (run.count - 1) * run.step
   return run.count === 1
     ? `run_key = ${key(run.first)}`
-    : `run_key BETWEEN ${key(run.first)} AND ${key(last)}`
+    : `run_key BETWEEN ${key(run.first)} AND ${key(lastStart(run))}`
 }
 
 /** The ranges a row of the run counts in (rangesAt in SQL), as an array. */
@@ -620,17 +581,6 @@ function runRanges(run: BucketRun): string {
     return `${int(range.first)} + intDiv(${index} + ${int(range.shift)}, ${int(range.every)})`
   })
   return `[${ranges.join(', ')}]`
-}
-
-/** Sorted distinct values split where the gap to the previous is not `step`. */
-export function runsOf(values: number[], step: number): number[][] {
-  const runs: number[][] = []
-  for (const value of [...new Set(values)].sort((a, b) => a - b)) {
-    const run = runs.at(-1)
-    if (run && value - run.at(-1)! === step) run.push(value)
-    else runs.push([value])
-  }
-  return runs
 }
 
 function dimensionValue(dimension: TopDimension): string {
