@@ -5,7 +5,7 @@
 // consumer starts, so each figure is a pure drain rate.
 import { EventLog, insertLogRows } from '../rollups/event-log.js'
 import { migrate } from '../rollups/migrate.js'
-import { DEFAULT_EVENTS_IN_FLIGHT, DEFAULT_PREFETCH, StatsWriter } from '../rollups/stats-writer.js'
+import { prefetchFor, StatsWriter } from '../rollups/stats-writer.js'
 import { TABLES } from '../rollups/tables.js'
 import { AmqpConnection } from '../src/amqp/connection.js'
 import { QueueConsumer } from '../src/amqp/consumer.js'
@@ -30,12 +30,6 @@ export interface IngestScenario {
   target: { eventsPerSecond: number; shareOfLowerCeiling: number }
   met: boolean
 }
-
-/** The prefetch the writer settles on for this message size (see StatsWriterOptions.eventsInFlight). */
-const prefetchFor = (perMessage: number) =>
-  Math.round(
-    Math.min(DEFAULT_PREFETCH.max, Math.max(DEFAULT_PREFETCH.min, DEFAULT_EVENTS_IN_FLIGHT / perMessage)),
-  )
 
 async function drain(
   connection: AmqpConnection,
@@ -168,6 +162,7 @@ export async function benchStatsIngest(
       })
       const { bodies, total } = generated
       // The writer flushes when half the prefetch's messages wait, or at 50,000 rows.
+      // The prefetch the writer settles on for this message size.
       const prefetch = prefetchFor(scenario.perMessage)
       const batchRows = Math.min(50_000, Math.floor(prefetch / 2) * scenario.perMessage)
       log(`  ${scenario.perMessage} event(s)/message: ${total} events in ${bodies.length} messages`)

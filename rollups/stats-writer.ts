@@ -37,9 +37,18 @@ export interface StatsWriterOptions {
 }
 
 /** The adaptive prefetch's bounds, in messages (see StatsWriterOptions.eventsInFlight). */
-export const DEFAULT_PREFETCH = { min: 50, max: 10_000 } as const
+const DEFAULT_PREFETCH = { min: 50, max: 10_000 } as const
 /** Events the writer keeps in flight by default. */
-export const DEFAULT_EVENTS_IN_FLIGHT = 100_000
+const DEFAULT_EVENTS_IN_FLIGHT = 100_000
+
+/** The prefetch (messages) that keeps about `eventsInFlight` events in flight, within the bounds. */
+export function prefetchFor(
+  eventsPerMessage: number,
+  bounds: { min: number; max: number } = DEFAULT_PREFETCH,
+  eventsInFlight: number = DEFAULT_EVENTS_IN_FLIGHT,
+): number {
+  return Math.round(Math.min(bounds.max, Math.max(bounds.min, eventsInFlight / eventsPerMessage)))
+}
 
 export interface StatsWriterCounters {
   messages: number
@@ -53,9 +62,10 @@ export class StatsWriter {
   private readonly batcher: Batcher<StatsLogRow>
   private readonly consumer: QueueConsumer
   private eventsPerMessage = 1
+  private readonly prefetchBounds: { min: number; max: number }
 
   constructor(private readonly options: StatsWriterOptions) {
-    const bounds = options.prefetch ?? DEFAULT_PREFETCH
+    this.prefetchBounds = options.prefetch ?? DEFAULT_PREFETCH
     this.batcher = new Batcher<StatsLogRow>({
       write: async (rows) => {
         const timer = options.metrics?.statsBatchSeconds.startTimer()
@@ -81,7 +91,7 @@ export class StatsWriter {
       queue: options.queue,
       logger: options.logger,
       // Message sizes are unknown until the first arrive: start in the middle, then adapt.
-      prefetch: Math.min(bounds.max, Math.max(bounds.min, 500)),
+      prefetch: Math.min(this.prefetchBounds.max, Math.max(this.prefetchBounds.min, 500)),
       prefetchScope: 'channel',
       handler: (message) => this.handle(message),
       onSettled: (outcome) => {
@@ -138,9 +148,7 @@ export class StatsWriter {
   /** Keeps about `eventsInFlight` events in flight, whatever the messages' size. */
   private adaptPrefetch(events: number): void {
     this.eventsPerMessage = 0.9 * this.eventsPerMessage + 0.1 * Math.max(1, events)
-    const { min, max } = this.options.prefetch ?? DEFAULT_PREFETCH
-    const target = this.options.eventsInFlight ?? DEFAULT_EVENTS_IN_FLIGHT
-    const wanted = Math.round(Math.min(max, Math.max(min, target / this.eventsPerMessage)))
+    const wanted = prefetchFor(this.eventsPerMessage, this.prefetchBounds, this.options.eventsInFlight)
     const current = this.consumer.currentPrefetch
     if (wanted > current * 1.5 || wanted < current / 1.5) {
       this.consumer.setPrefetch(wanted).catch(() => undefined) // a closed channel: the next one starts fresh
