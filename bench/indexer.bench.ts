@@ -17,14 +17,26 @@ import { createElasticsearchClient } from '../src/elasticsearch/client.js'
 import { silentLogger } from '../src/logger.js'
 import { ModelEventPublisher } from '../src/publishing/model-events.publisher.js'
 import { percentile } from './percentile.js'
+import { type CpuPerEvent, cpuPerEvent, describeCpu, ProcessCpu, totalCpu } from './process-cpu.js'
 
 export interface IndexerBenchResult {
   events: number
-  rounds: Array<{ indexerEventsPerSecond: number; rawBulkDocsPerSecond: number; savesPerSecond: number }>
+  rounds: Array<{
+    indexerEventsPerSecond: number
+    rawBulkDocsPerSecond: number
+    savesPerSecond: number
+    /** CPU per event of the broker, Elasticsearch and this process (the indexer, the bulk helper). */
+    cpu: { indexer: CpuPerEvent; rawBulk: CpuPerEvent }
+  }>
   /** Medians over the rounds. */
   indexerEventsPerSecond: number
   rawBulkDocsPerSecond: number
   shareOfRawBulk: number
+  /**
+   * Median CPU per event over the rounds, all processes together (broker, Elasticsearch, this one), and
+   * their ratio: the share both runs would reach if each kept the machine's cores equally busy.
+   */
+  cpuUsPerEvent: { indexer: number; rawBulk: number; shareAllowed: number }
   /** Partial saves of the same tracks: each is read, merged and written back (no target; for scale). */
   savesPerSecond: number
   latency: { events: number; ratePerSecond: number; p50Ms: number; p99Ms: number; maxMs: number }
@@ -70,6 +82,7 @@ export async function benchIndexer(
   log: (line: string) => void,
 ): Promise<IndexerBenchResult> {
   const runId = `bench-idx-${Date.now().toString(36)}`
+  const processCpu = new ProcessCpu(['broker', 'elasticsearch'])
   const names = topology(`${runId}.`)
   const es = createElasticsearchClient({ url: config.elasticsearch.url })
   const connection = new AmqpConnection({ url: config.amqp.url, logger: silentLogger })
@@ -99,10 +112,12 @@ export async function benchIndexer(
     // 130-230 ms, some 5% of a round).
     await ensureIndex(es, userIndex, aliases.users)
     await ensureIndex(es, trackIndex, aliases.tracks)
+    let cpuBefore = processCpu.read()
     let started = performance.now()
     await indexer.start()
     while (indexer.counters.messages < events) await new Promise((r) => setTimeout(r, 5))
     const indexerSeconds = (performance.now() - started) / 1000
+    const indexerCpu = cpuPerEvent(cpuBefore, processCpu.read(), events)
     await indexer.stop()
     await publishAll(events, (id) =>
       models.save('Track', id, {
@@ -126,6 +141,7 @@ export async function benchIndexer(
     // 2. The same documents through the bulk helper into a fresh index with the same mapping.
     const rawIndex = `${runId}-${name}-raw`
     await es.indices.create({ index: rawIndex, settings: trackIndex.settings, mappings: trackIndex.mappings })
+    cpuBefore = processCpu.read()
     const rawStarted = performance.now()
     await es.helpers.bulk({
       datasource: documents.slice(0, events),
@@ -134,11 +150,13 @@ export async function benchIndexer(
       concurrency: 2,
     })
     const rawSeconds = (performance.now() - rawStarted) / 1000
+    const rawCpu = cpuPerEvent(cpuBefore, processCpu.read(), events)
     await es.indices.delete({ index: `${runId}-${name}-*` })
     return {
       indexerEventsPerSecond: events / indexerSeconds,
       rawBulkDocsPerSecond: events / rawSeconds,
       savesPerSecond: events / savesSeconds,
+      cpu: { indexer: indexerCpu, rawBulk: rawCpu },
     }
   }
   try {
@@ -149,7 +167,8 @@ export async function benchIndexer(
       rounds.push(result)
       log(
         `  round ${i}: indexer ${Math.round(result.indexerEventsPerSecond)} creates/s, ` +
-          `${Math.round(result.savesPerSecond)} saves/s; raw bulk ${Math.round(result.rawBulkDocsPerSecond)} docs/s`,
+          `${Math.round(result.savesPerSecond)} saves/s; raw bulk ${Math.round(result.rawBulkDocsPerSecond)} docs/s\n` +
+          `           CPU: indexer ${describeCpu(result.cpu.indexer)}; bulk helper ${describeCpu(result.cpu.rawBulk)}`,
       )
     }
 
@@ -177,6 +196,8 @@ export async function benchIndexer(
     const rawPerSecond = median(rounds.map((r) => r.rawBulkDocsPerSecond))
     const share = median(rounds.map((r) => r.indexerEventsPerSecond / r.rawBulkDocsPerSecond))
     const targets = { eventsPerSecond: 5_000, shareOfRawBulk: 0.7, p99Ms: 2_000 }
+    const indexerCpu = median(rounds.map((r) => totalCpu(r.cpu.indexer)))
+    const rawCpu = median(rounds.map((r) => totalCpu(r.cpu.rawBulk)))
     return {
       events: options.events,
       rounds,
@@ -184,6 +205,7 @@ export async function benchIndexer(
       rawBulkDocsPerSecond: rawPerSecond,
       shareOfRawBulk: share,
       savesPerSecond: median(rounds.map((r) => r.savesPerSecond)),
+      cpuUsPerEvent: { indexer: indexerCpu, rawBulk: rawCpu, shareAllowed: rawCpu / indexerCpu },
       latency,
       targets,
       met:

@@ -51,7 +51,9 @@ try {
     for (const r of results) {
       console.log(
         `  ${r.perMessage}/msg: writer ${Math.round(r.rates.writer)}/s = ${(100 * r.shareOfLowerCeiling).toFixed(0)}% of the ` +
-          `lower ceiling (target ${r.target.eventsPerSecond}/s and 60%): ${r.met ? 'met' : 'NOT met'}`,
+          `lower ceiling (target ${r.target.eventsPerSecond}/s and 60%): ${r.met ? 'met' : 'NOT met'}; ` +
+          `CPU per event: writer ${r.cpuUsPerEvent.writer} us, ack-and-discard ${r.cpuUsPerEvent.ackAndDiscard} us, ` +
+          `direct insert ${r.cpuUsPerEvent.directInsert} us`,
       )
     }
     save('stats-ingest', results)
@@ -82,6 +84,11 @@ try {
     console.log(
       `  median ${Math.round(result.indexerEventsPerSecond)} events/s = ${(100 * result.shareOfRawBulk).toFixed(0)}% of raw bulk, ` +
         `p99 ${result.latency.p99Ms} ms (targets 5000/s, 70%, 2000 ms): ${result.met ? 'met' : 'NOT met'}`,
+    )
+    const cpu = result.cpuUsPerEvent
+    console.log(
+      `  CPU per event, all processes: indexer ${cpu.indexer} us, bulk helper ${cpu.rawBulk} us ` +
+        `(a share of ${(100 * cpu.shareAllowed).toFixed(0)}% if both kept the cores equally busy)`,
     )
     save('indexer', result)
   }

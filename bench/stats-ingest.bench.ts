@@ -18,13 +18,19 @@ import { type StatsEventInput, type StatsLogRow, validateStatsEvent } from '../s
 import { type ConsumerQueue, topology } from '../src/contracts/topology.js'
 import { silentLogger } from '../src/logger.js'
 import { statsWorkload, take } from '../src/workload/stats-workload.js'
+import { type CpuPerEvent, cpuPerEvent, describeCpu, ProcessCpu, totalCpu } from './process-cpu.js'
+
+type Runs<T> = { writer: T; ackAndDiscard: T; directInsert: T }
 
 export interface IngestScenario {
   perMessage: number
   events: number
-  rounds: Array<{ writer: number; ackAndDiscard: number; directInsert: number }>
+  /** Events per second, and CPU per event of the broker and this process (which holds ClickHouse). */
+  rounds: Array<Runs<number> & { cpu: Runs<CpuPerEvent> }>
   /** Medians over the rounds. */
-  rates: { writer: number; ackAndDiscard: number; directInsert: number }
+  rates: Runs<number>
+  /** Median CPU per event over the rounds, the broker and this process together. */
+  cpuUsPerEvent: Runs<number>
   /** The median over the rounds of writer / min(ceilings) */
   shareOfLowerCeiling: number
   target: { eventsPerSecond: number; shareOfLowerCeiling: number }
@@ -128,6 +134,7 @@ export async function benchStatsIngest(
   log: (line: string) => void,
 ): Promise<IngestScenario[]> {
   const runId = `bench-${Date.now().toString(36)}`
+  const processCpu = new ProcessCpu(['broker'])
   const names = topology(`${runId}.`)
   const connection = new AmqpConnection({ url: config.amqp.url, logger: silentLogger })
   await connection.start()
@@ -172,12 +179,16 @@ export async function benchStatsIngest(
       for (let round = 1; round <= options.rounds; round++) {
         const database = (role: string) => `${runId.replace(/-/g, '_')}_${role}_${index}_${round}`
         await prefill(publisher, discard.name, bodies)
+        let cpuBefore = processCpu.read()
         const discardSeconds = await drain(connection, discard, bodies.length, prefetch)
+        const discardCpu = cpuPerEvent(cpuBefore, processCpu.read(), total)
 
         rows ??= rowsOf(bodies)
         const direct = await createClickHouse({ ...config.clickhouse, database: database('direct') })
         await migrate(direct)
+        cpuBefore = processCpu.read()
         const directSeconds = await directInsert(direct, rows, batchRows)
+        const directCpu = cpuPerEvent(cpuBefore, processCpu.read(), total)
         rows = undefined
         await direct.command({ query: `DROP DATABASE IF EXISTS ${database('direct')}` })
         await direct.close()
@@ -193,10 +204,12 @@ export async function benchStatsIngest(
           log: new EventLog(store, checker),
           logger: silentLogger,
         })
+        cpuBefore = processCpu.read()
         const started = performance.now()
         await writer.start()
         while (writer.counters.messages < bodies.length) await new Promise((r) => setTimeout(r, 5))
         const writerSeconds = (performance.now() - started) / 1000
+        const writerCpu = cpuPerEvent(cpuBefore, processCpu.read(), total)
         await writer.stop()
         const [count] = await (
           await store.query({
@@ -212,12 +225,15 @@ export async function benchStatsIngest(
           writer: total / writerSeconds,
           ackAndDiscard: total / discardSeconds,
           directInsert: total / directSeconds,
+          cpu: { writer: writerCpu, ackAndDiscard: discardCpu, directInsert: directCpu },
         }
         rounds.push(measured)
         log(
           `    round ${round}: writer ${measured.writer.toFixed(0)}/s; ack-and-discard ` +
             `${measured.ackAndDiscard.toFixed(0)}/s; direct insert ${measured.directInsert.toFixed(0)}/s ` +
-            `(batches of ${batchRows})`,
+            `(batches of ${batchRows})\n` +
+            `      CPU: writer ${describeCpu(writerCpu)}; ack-and-discard ${describeCpu(discardCpu)}; ` +
+            `direct insert ${describeCpu(directCpu)}`,
         )
       }
 
@@ -226,6 +242,11 @@ export async function benchStatsIngest(
         ackAndDiscard: median(rounds.map((r) => r.ackAndDiscard)),
         directInsert: median(rounds.map((r) => r.directInsert)),
       }
+      const cpuUsPerEvent = {
+        writer: median(rounds.map((r) => totalCpu(r.cpu.writer))),
+        ackAndDiscard: median(rounds.map((r) => totalCpu(r.cpu.ackAndDiscard))),
+        directInsert: median(rounds.map((r) => totalCpu(r.cpu.directInsert))),
+      }
       // Each round's writer against that round's lower ceiling, then the median of those shares.
       const share = median(rounds.map((r) => r.writer / Math.min(r.ackAndDiscard, r.directInsert)))
       results.push({
@@ -233,6 +254,7 @@ export async function benchStatsIngest(
         events: total,
         rounds,
         rates,
+        cpuUsPerEvent,
         shareOfLowerCeiling: share,
         target: { eventsPerSecond: scenario.target, shareOfLowerCeiling: 0.6 },
         met: rates.writer >= scenario.target && share >= 0.6,
