@@ -81,7 +81,13 @@ export class StatsWriter {
       maxBytes: options.maxBatchBytes ?? 32 * 1024 * 1024,
       // Half the prefetch: the broker keeps delivering the other half while a batch is written.
       maxAdds: () => Math.max(1, Math.floor(this.consumer.currentPrefetch / 2)),
-      maxWaitMs: options.maxWaitMs ?? 100,
+      // Half a second, not 100 ms: with two writes in flight the timer, not the count, had cut most
+      // batches, to 3,500 rows on average for single-event messages, and every insert feeds each tier
+      // through its view. Measured side by side (two runs of two rounds each): 11.5k-14.7k events/s
+      // at 500 ms with 5,000-row inserts, 10.4k-10.6k at 100 ms; the writer's own CPU (ClickHouse
+      // included) fell from 124-128 to 85-110 us an event. An event still reaches the log in under a
+      // second at any rate.
+      maxWaitMs: options.maxWaitMs ?? 500,
       logger: options.logger,
       // The next batch's duplicate check overlaps the previous batch's insert (EventLog allows it).
       concurrency: 2,
