@@ -37,7 +37,8 @@ afterAll(async () => {
 interface Writer {
   child: ChildProcess
   batches: { rows: number; inserted: number; duplicates: number }[]
-  exited: Promise<number | null>
+  /** The exit code, or the signal that ended the process. */
+  exited: Promise<number | string | null>
 }
 
 function startWriter(): Writer {
@@ -57,7 +58,7 @@ function startWriter(): Writer {
   const writer: Writer = {
     child,
     batches: [],
-    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal))),
   }
   let buffered = ''
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -104,8 +105,9 @@ describe('stats writer killed mid-batch', () => {
       await publisher.publishAll(resent, { perMessage: 60 })
     })()
 
-    // Kill it once it has written a few batches: under load, with more in flight.
-    await eventually(() => expect(first.batches.length).toBeGreaterThanOrEqual(3), {
+    // Kill it once it has written a batch: under load, with more in flight. (It waits up to half a
+    // second for a batch, so a few batches can already hold all the events.)
+    await eventually(() => expect(first.batches.length).toBeGreaterThanOrEqual(1), {
       timeoutMs: 60_000,
       intervalMs: 5,
     })
