@@ -133,6 +133,13 @@ export class EventLog {
 /**
  * A plain insert into the log, no duplicate check (the benchmark's store ceiling uses it too).
  * JSONCompactEachRow: measured 1.5x faster to parse than JSONEachRow on chDB (144k vs 94k rows/s).
+ *
+ * `optimize_on_insert = 0`: by default ClickHouse merges the rows of an inserted block that share a
+ * sorting key before writing it to an Aggregating- or ReplacingMergeTree. Every view on the log groups
+ * by exactly its table's sorting key, so its blocks hold no such rows and that pass only copied each
+ * row's aggregate states once more. The stored parts are the same either way. Measured on chDB, three
+ * pairs of 100,000 events in 5,000-row inserts: 17.9k-21.7k rows/s and 68-81 us of CPU a row without
+ * the pass, 11.7k-16.5k and 84-119 us with it.
  */
 export async function insertLogRows(
   client: ClickHouseClient,
@@ -144,7 +151,7 @@ export async function insertLogRows(
     columns: [...INSERT_COLUMNS],
     values: rows.map((row) => INSERT_COLUMNS.map((column) => row[column])),
     format: 'JSONCompactEachRow',
-    clickhouse_settings: settings,
+    clickhouse_settings: { optimize_on_insert: 0, ...settings },
   })
 }
 
