@@ -137,9 +137,10 @@ export class EventLog {
  * `optimize_on_insert = 0`: by default ClickHouse merges the rows of an inserted block that share a
  * sorting key before writing it to an Aggregating- or ReplacingMergeTree. Every view on the log groups
  * by exactly its table's sorting key, so its blocks hold no such rows and that pass only copied each
- * row's aggregate states once more. The stored parts are the same either way. Measured on chDB, three
- * pairs of 100,000 events in 5,000-row inserts: 17.9k-21.7k rows/s and 68-81 us of CPU a row without
- * the pass, 11.7k-16.5k and 84-119 us with it.
+ * row's aggregate states once more. The stored parts are the same either way. Measured on chDB,
+ * 100,000 events in 5,000-row inserts, nine pairs in either order: 57-74 us of CPU a row without the
+ * pass, 72-88 with it, and faster in every pair (2% to 44%). The ingest benchmark's direct insert,
+ * on its own events and noisier, showed no difference beyond its noise.
  */
 export async function insertLogRows(
   client: ClickHouseClient,
