@@ -6,11 +6,10 @@
 // with the prefetch limit set per consumer instead of per channel (QueueConsumer's prefetchScope).
 // Reported: drain rate, and the broker's CPU per message when the broker runs on this machine (read
 // from /proc; otherwise left out).
-import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import amqp, { type Channel, type ConsumeMessage } from 'amqplib'
 import { AckCoalescer, DEFAULT_ACK_HOLD_MS } from '../src/amqp/ack-coalescer.js'
 import type { Config } from '../src/config.js'
+import { cpuPerEvent, ProcessCpu } from './process-cpu.js'
 
 export type AckMode = 'multiple-in-order' | 'single-out-of-order' | 'coalescer-out-of-order'
 export type PrefetchScope = 'channel' | 'consumer'
@@ -36,21 +35,6 @@ const BATCH = 2_000
 const WRITE_MS = 150
 /** The wait after the last batch, past AckCoalescer's hold, so its acks are sent; not counted. */
 const SETTLE_MS = DEFAULT_ACK_HOLD_MS + 100
-
-/** CPU seconds used so far by the local broker, or null when it does not run here. */
-function brokerCpuSeconds(): number | null {
-  let pids: string[]
-  try {
-    pids = execFileSync('pgrep', ['-x', 'beam.smp']).toString().trim().split('\n')
-  } catch {
-    return null
-  }
-  const ticks = pids.reduce((sum, pid) => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return sum + Number(fields[11]) + Number(fields[12])
-  }, 0)
-  return ticks / 100
-}
 
 async function drain(
   channel: Channel,
@@ -109,6 +93,7 @@ export async function benchBrokerAcks(
     JSON.stringify({ id: 1, title: 'x'.repeat(600), updated_at: '2026-01-01T00:00:00Z' }),
   )
   const modes: BrokerAcksResult['modes'] = []
+  const processCpu = new ProcessCpu(['broker'])
   try {
     for (const testCase of CASES) {
       const { mode, prefetchScope } = testCase
@@ -120,17 +105,16 @@ export async function benchBrokerAcks(
       }
       await publisher.waitForConfirms()
       const channel = await connection.createChannel()
-      const cpuBefore = brokerCpuSeconds()
+      const cpuBefore = processCpu.read()
       const started = performance.now()
       await drain(channel, queue, options.messages, testCase)
       const seconds = (performance.now() - started - SETTLE_MS) / 1000
-      const cpuAfter = brokerCpuSeconds()
-      const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore
+      const cpu = cpuPerEvent(cpuBefore, processCpu.read(), options.messages)
       const result = {
         mode,
         prefetchScope,
         messagesPerSecond: Math.round(options.messages / seconds),
-        brokerCpuUsPerMessage: cpu === null ? null : Math.round((cpu * 1e6) / options.messages),
+        brokerCpuUsPerMessage: cpu.broker ?? null,
       }
       modes.push(result)
       log(

@@ -5,19 +5,6 @@
 // remote server) are absent from the figures.
 import { readdirSync, readFileSync } from 'node:fs'
 
-/** CPU seconds so far, per process. */
-export interface CpuTimes {
-  broker?: number
-  elasticsearch?: number
-  self: number
-}
-
-/** Microseconds of CPU per event, per process, between two readings. */
-export type CpuPerEvent = { [K in keyof CpuTimes]: number | undefined }
-
-/** Linux's USER_HZ: /proc reports CPU time in these ticks on every architecture Node runs on. */
-const TICKS_PER_SECOND = 100
-
 const PROCESSES = {
   broker: { comm: 'beam.smp', cmdline: 'rabbit' },
   elasticsearch: { comm: 'java', cmdline: 'org.elasticsearch.bootstrap.Elasticsearch' },
@@ -25,37 +12,41 @@ const PROCESSES = {
 
 type Watched = keyof typeof PROCESSES
 
+/** CPU seconds so far: this process's, and each watched service's that runs on this machine. */
+export type CpuTimes = Partial<Record<Watched, number>> & { self: number }
+
+/** Microseconds of CPU per event between two readings, per process (absent: not on this machine). */
+export type CpuPerEvent = Partial<Record<Watched | 'self', number>>
+
+/** Linux's USER_HZ: /proc reports CPU time in these ticks on every architecture Node runs on. */
+const TICKS_PER_SECOND = 100
+
 export class ProcessCpu {
-  private readonly pids: Partial<Record<Watched, number>> = {}
+  private readonly pids: [Watched, number][] = []
 
   /** Watches these services (the ones a benchmark drives) beside this process. */
   constructor(services: Watched[]) {
     for (const name of services) {
-      const wanted = PROCESSES[name]
-      const pid = findProcess(wanted.comm, wanted.cmdline)
-      if (pid !== undefined) this.pids[name] = pid
+      const pid = findProcess(PROCESSES[name].comm, PROCESSES[name].cmdline)
+      if (pid !== undefined) this.pids.push([name, pid])
     }
   }
 
   read(): CpuTimes {
+    const services: Partial<Record<Watched, number>> = {}
+    for (const [name, pid] of this.pids) services[name] = cpuSecondsOf(pid)
     const usage = process.cpuUsage()
-    return {
-      broker: this.pids.broker === undefined ? undefined : cpuSecondsOf(this.pids.broker),
-      elasticsearch:
-        this.pids.elasticsearch === undefined ? undefined : cpuSecondsOf(this.pids.elasticsearch),
-      self: (usage.user + usage.system) / 1e6,
-    }
+    return { ...services, self: (usage.user + usage.system) / 1e6 }
   }
 }
 
 export function cpuPerEvent(before: CpuTimes, after: CpuTimes, events: number): CpuPerEvent {
-  const per = (a: number | undefined, b: number | undefined) =>
-    a === undefined || b === undefined ? undefined : Math.round((1e6 * (b - a)) / events)
-  return {
-    broker: per(before.broker, after.broker),
-    elasticsearch: per(before.elasticsearch, after.elasticsearch),
-    self: per(before.self, after.self),
+  const perEvent: CpuPerEvent = {}
+  for (const name of Object.keys(after) as (keyof CpuTimes)[]) {
+    const [from, to] = [before[name], after[name]]
+    if (from !== undefined && to !== undefined) perEvent[name] = Math.round((1e6 * (to - from)) / events)
   }
+  return perEvent
 }
 
 /** All processes' CPU per event together. */
