@@ -129,7 +129,6 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       lifecycle.add(`clickhouse (api ${i})`, () => reader.close())
       readers.push(reader)
     }
-    const [clickhouse, clickhouse2] = readers as [ClickHouseClient, ClickHouseClient]
     const verifier = await tokenVerifier(config, options.demo === true, logger)
     const app = createApp({
       logger,
@@ -145,14 +144,20 @@ export async function serve(options: ServeOptions): Promise<RunningService> {
       readiness: {
         broker: brokerReady(amqp),
         elasticsearch: elasticsearchReady(elasticsearch),
-        clickhouse: clickhouseReady(clickhouse),
+        clickhouse: clickhouseReady(readers[0]!),
       },
     })
-    // Popularity from the rollups into the track documents (every 10 minutes; every 30 s in the demo).
+    // Popularity from the rollups into the track documents (every 10 minutes; every 30 s in the demo),
+    // on a connection of its own: on one of the readers, its scan would hold the page queries behind it.
+    const popularityClient = await createClickHouse({
+      ...config.clickhouse,
+      application: 'search-stats-popularity',
+    })
+    lifecycle.add('clickhouse (popularity)', () => popularityClient.close())
     const popularity = new PopularityJob({
       es: elasticsearch,
       alias: `${config.elasticsearch.indexPrefix}tracks`,
-      clickhouse: clickhouse2,
+      clickhouse: popularityClient,
       logger: logger.child({ module: 'popularity' }),
       intervalMs: options.demo ? 30_000 : 600_000,
     })
