@@ -39,6 +39,19 @@ interface Channels {
 
 export const DEATH_REASON_HEADER = 'x-death-reason'
 
+/** AMQP 0-9-1 carries basic.qos's prefetch-count in 16 bits. */
+export const MAX_PREFETCH = 65_535
+
+/**
+ * A larger count does not fit the frame: amqplib then fails the qos call, and a consumer that kept
+ * the larger number as its own would wait for messages the broker never sends.
+ */
+function checkedPrefetch(count: number): number {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_PREFETCH)
+    throw new RangeError(`prefetch must be a whole number from 1 to ${MAX_PREFETCH}, not ${count}`)
+  return count
+}
+
 export class QueueConsumer {
   private channel: Channel | undefined
   private deadLetterChannel: ConfirmChannel | undefined
@@ -49,7 +62,7 @@ export class QueueConsumer {
   private prefetch: number
 
   constructor(private readonly options: QueueConsumerOptions) {
-    this.prefetch = options.prefetch
+    this.prefetch = checkedPrefetch(options.prefetch)
   }
 
   get currentPrefetch(): number {
@@ -59,7 +72,7 @@ export class QueueConsumer {
   /** Changes how many messages the broker may have in flight to us; applies to deliveries from now on. */
   async setPrefetch(count: number): Promise<void> {
     if (this.options.prefetchScope !== 'channel') throw new Error('setPrefetch needs prefetchScope: channel')
-    this.prefetch = count
+    this.prefetch = checkedPrefetch(count)
     await this.channel?.prefetch(count, true)
   }
 
