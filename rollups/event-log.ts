@@ -99,7 +99,7 @@ export class EventLog {
   /** Which of these rows' ids the log already holds. */
   async loggedIds(rows: StatsLogRow[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set()
-    const ranges = timeRanges(rows.map((row) => row.occurred_at_ms))
+    const ranges = timeRanges(rows.map((row) => row.occurred_at))
     const params: Record<string, unknown> = { ids: rows.map((row) => row.event_id) }
     const conditions = ranges.map(([from, to], i) => {
       params[`from${i}`] = clickhouseTime(from)

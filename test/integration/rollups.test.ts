@@ -279,7 +279,7 @@ describe('the tiers', () => {
     for (let i = 0; i < 2; i++) {
       await client.insert({
         table: TABLES.statsEvents,
-        values: events.map(({ occurred_at_ms: _, ...columns }) => columns),
+        values: events,
         format: 'JSONEachRow',
         clickhouse_settings: { insert_deduplication_token: 'retry-token' },
       })
