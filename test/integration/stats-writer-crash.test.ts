@@ -99,14 +99,16 @@ describe('stats writer killed mid-batch', () => {
       await ConfirmPublisher.create(connection),
       env.topology.exchanges.stats,
     )
+    // Mostly single-event messages: the writer flushes a batch at half its prefetch's messages (20,000
+    // of them), so its first batch cannot hold all 24,000 events, however fast they arrive (it also
+    // waits up to a second for a batch, which on this machine covers about 8,000 of them).
     const publishing = (async () => {
-      await publisher.publishAll(unique.slice(0, 8_000), { perMessage: 1 })
-      await publisher.publishAll(unique.slice(8_000), { perMessage: 200 })
+      await publisher.publishAll(unique.slice(0, 20_000), { perMessage: 1 })
+      await publisher.publishAll(unique.slice(20_000), { perMessage: 200 })
       await publisher.publishAll(resent, { perMessage: 60 })
     })()
 
-    // Kill it once it has written a batch: under load, with more in flight. (It waits up to half a
-    // second for a batch, so a few batches can already hold all the events.)
+    // Kill it once it has written a batch: under load, with more in flight.
     await eventually(() => expect(first.batches.length).toBeGreaterThanOrEqual(1), {
       timeoutMs: 60_000,
       intervalMs: 5,
