@@ -90,7 +90,17 @@ async function backfillYear(
                   SELECT ${columns.join(', ')} FROM (${source}) WHERE toYear(bucket) = ${year}`,
           // Explicitly no deduplication: chDB keeps a query's settings in its session, so a token an
           // earlier insert on this connection carried would otherwise drop every month but the first.
-          clickhouse_settings: { max_threads: 2, insert_deduplicate: 0, insert_deduplication_token: '' },
+          // No optimize_on_insert: the view's query groups by the table's sorting key, so no block
+          // holds two rows to merge, and the pass only copied every aggregate state once more (as for
+          // the log's own inserts, event-log.ts). Measured on chDB, a backfill of 5 million events
+          // over eleven months, runs in the order on, off, off, on: 248 and 228 s with it, 209
+          // and 183 s without (403 and 340 s of CPU against 318 and 277).
+          clickhouse_settings: {
+            max_threads: 2,
+            insert_deduplicate: 0,
+            insert_deduplication_token: '',
+            optimize_on_insert: 0,
+          },
         })
       }
       // One part for the year: every part a query touches costs it a few milliseconds in chDB (a year
