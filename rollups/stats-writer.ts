@@ -4,7 +4,7 @@
 // batch holding their events is in ClickHouse (see event-log.ts for why each event counts once).
 import type { ConsumeMessage } from 'amqplib'
 import type { AmqpConnection } from '../src/amqp/connection.js'
-import { DEATH_REASON_HEADER, QueueConsumer } from '../src/amqp/consumer.js'
+import { checkedPrefetch, DEATH_REASON_HEADER, QueueConsumer } from '../src/amqp/consumer.js'
 import { deadLetter, drop, type Outcome, ok, retry } from '../src/amqp/outcome.js'
 import type { ConfirmPublisher } from '../src/amqp/publisher.js'
 import { Batcher } from '../src/batcher.js'
@@ -68,7 +68,9 @@ export class StatsWriter {
   private readonly prefetchBounds: { min: number; max: number }
 
   constructor(private readonly options: StatsWriterOptions) {
-    this.prefetchBounds = options.prefetch ?? DEFAULT_PREFETCH
+    const bounds = options.prefetch ?? DEFAULT_PREFETCH
+    // Checked here, once: a bound the broker cannot take would otherwise fail every adaptation, silently.
+    this.prefetchBounds = { min: checkedPrefetch(bounds.min), max: checkedPrefetch(bounds.max) }
     this.batcher = new Batcher<StatsLogRow>({
       write: async (rows) => {
         const timer = options.metrics?.statsBatchSeconds.startTimer()

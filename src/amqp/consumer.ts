@@ -46,7 +46,7 @@ export const MAX_PREFETCH = 65_535
  * A larger count does not fit the frame: amqplib then fails the qos call, and a consumer that kept
  * the larger number as its own would wait for messages the broker never sends.
  */
-function checkedPrefetch(count: number): number {
+export function checkedPrefetch(count: number): number {
   if (!Number.isInteger(count) || count < 1 || count > MAX_PREFETCH)
     throw new RangeError(`prefetch must be a whole number from 1 to ${MAX_PREFETCH}, not ${count}`)
   return count
