@@ -5,7 +5,7 @@
 // consumer starts, so each figure is a pure drain rate.
 import { EventLog, insertLogRows } from '../rollups/event-log.js'
 import { migrate } from '../rollups/migrate.js'
-import { prefetchFor, StatsWriter } from '../rollups/stats-writer.js'
+import { batchRowsFor, prefetchFor, StatsWriter } from '../rollups/stats-writer.js'
 import { TABLES } from '../rollups/tables.js'
 import { AmqpConnection } from '../src/amqp/connection.js'
 import { QueueConsumer } from '../src/amqp/consumer.js'
@@ -168,10 +168,9 @@ export async function benchStatsIngest(
         idPrefix: `${runId}-${index}-`,
       })
       const { bodies, total } = generated
-      // The writer flushes when half the prefetch's messages wait, or at 50,000 rows.
-      // The prefetch the writer settles on for this message size.
+      // The prefetch the writer settles on for this message size, and the batches it then writes.
       const prefetch = prefetchFor(scenario.perMessage)
-      const batchRows = Math.min(50_000, Math.floor(prefetch / 2) * scenario.perMessage)
+      const batchRows = batchRowsFor(scenario.perMessage)
       log(`  ${scenario.perMessage} event(s)/message: ${total} events in ${bodies.length} messages`)
       // Released after each direct insert, so the writer's run does not pay for the benchmark's heap.
       let rows: StatsLogRow[] | undefined = generated.rows

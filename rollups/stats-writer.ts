@@ -43,6 +43,8 @@ export interface StatsWriterOptions {
 const DEFAULT_PREFETCH = { min: 50, max: 40_000 } as const
 /** Events the writer keeps in flight by default. */
 const DEFAULT_EVENTS_IN_FLIGHT = 100_000
+/** Rows at most in one insert, by default. */
+const DEFAULT_MAX_BATCH_ROWS = 50_000
 
 /** The prefetch (messages) that keeps about `eventsInFlight` events in flight, within the bounds. */
 export function prefetchFor(
@@ -51,6 +53,14 @@ export function prefetchFor(
   eventsInFlight: number = DEFAULT_EVENTS_IN_FLIGHT,
 ): number {
   return Math.round(Math.min(bounds.max, Math.max(bounds.min, eventsInFlight / eventsPerMessage)))
+}
+
+/**
+ * The rows of a full batch when every message holds `eventsPerMessage` events, with the defaults: a
+ * batch is cut at half the prefetch's messages (maxAdds below) or at DEFAULT_MAX_BATCH_ROWS rows.
+ */
+export function batchRowsFor(eventsPerMessage: number): number {
+  return Math.min(DEFAULT_MAX_BATCH_ROWS, Math.floor(prefetchFor(eventsPerMessage) / 2) * eventsPerMessage)
 }
 
 export interface StatsWriterCounters {
@@ -82,7 +92,7 @@ export class StatsWriter {
         options.metrics?.statsEvents.inc({ result: 'duplicate' }, result.duplicates)
         options.logger.debug({ rows: rows.length, ...result }, 'batch written')
       },
-      maxItems: options.maxBatchRows ?? 50_000,
+      maxItems: options.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS,
       maxBytes: options.maxBatchBytes ?? 32 * 1024 * 1024,
       // Half the prefetch: the broker keeps delivering the other half while a batch is written.
       maxAdds: () => Math.max(1, Math.floor(this.consumer.currentPrefetch / 2)),
