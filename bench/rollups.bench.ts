@@ -34,6 +34,7 @@ const KINDS = ['summary', 'series', 'top-countries', 'top-tracks'] as const
 type Kind = (typeof KINDS)[number]
 const DAY = 86_400_000
 const HEAD = 1
+const P99_TARGET_MS = 25
 const VIEWS = [...TIERS.map((tier) => tier.view), TABLES.trackOwnersView]
 
 export interface QueryFigure {
@@ -43,6 +44,8 @@ export interface QueryFigure {
   kind: Kind
   plannerP50Ms: number
   plannerP99Ms: number
+  /** The slowest of the timed iterations (one stall decides it; the p99 is the target). */
+  plannerMaxMs: number
   rawMs: number
   speedup: number
   equal: boolean
@@ -195,6 +198,7 @@ export async function benchRollups(
               kind,
               plannerP50Ms: round(percentile(times, 50)),
               plannerP99Ms: round(percentile(times, 99)),
+              plannerMaxMs: round(times.at(-1) ?? 0),
               rawMs: round(rawMs),
               speedup: round(rawMs / Math.max(percentile(times, 50), 0.01)),
               equal: JSON.stringify(planned) === JSON.stringify(raw),
@@ -202,7 +206,7 @@ export async function benchRollups(
             figures.push(figure)
             log(
               `  ${artist} ${zone.padEnd(14)} ${preset.padEnd(3)} ${kind.padEnd(13)} planner p50 ${figure.plannerP50Ms} ms ` +
-                `p99 ${figure.plannerP99Ms} ms, raw ${figure.rawMs} ms (${figure.speedup}x)${figure.equal ? '' : ' DIFFERS'}`,
+                `p99 ${figure.plannerP99Ms} ms (max ${figure.plannerMaxMs}), raw ${figure.rawMs} ms (${figure.speedup}x)${figure.equal ? '' : ' DIFFERS'}`,
             )
           }
         }
@@ -221,10 +225,13 @@ export async function benchRollups(
       figures,
       summary: {
         worstPlannerP99Ms: worstP99,
+        /** How many answers (of figures.length) meet the latency target at p99 and at p50. */
+        withinP99Target: figures.filter((f) => f.plannerP99Ms <= P99_TARGET_MS).length,
+        withinTargetAtP50: figures.filter((f) => f.plannerP50Ms <= P99_TARGET_MS).length,
         minSpeedupHead12mAndAll: minLongSpeedup,
         allEqual: figures.every((f) => f.equal),
-        target: { p99Ms: 25, speedup: 50 },
-        met: worstP99 <= 25 && minLongSpeedup >= 50 && figures.every((f) => f.equal),
+        target: { p99Ms: P99_TARGET_MS, speedup: 50 },
+        met: worstP99 <= P99_TARGET_MS && minLongSpeedup >= 50 && figures.every((f) => f.equal),
       },
     }
     const after = afterwards ? await afterwards([client, ...others], result) : undefined
