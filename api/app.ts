@@ -39,9 +39,11 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', healthRoutes({ checks: deps.readiness }))
   app.route('/', openApiRoutes())
   app.route('/', docsRoutes())
-  if (deps.search) app.route('/', searchRoutes(deps.search))
+  const shed = deps.metrics?.httpShed
+  const onShed = shed && ((group: string, reason: string) => shed.inc({ group, reason }))
+  if (deps.search) app.route('/', searchRoutes({ onShed, ...deps.search }))
   if (deps.stats) {
-    app.route('/', statsRoutes(deps.stats))
+    app.route('/', statsRoutes({ onShed, ...deps.stats }))
     app.route('/', statsPageRoutes())
   }
   return app

@@ -84,7 +84,11 @@ function operation(summary: string, parameters: unknown[], schema: Record<string
         200: { description: 'ok', content: { 'application/json': { schema } } },
         304: { description: 'not modified (If-None-Match matched the ETag)' },
         400: { ...errorResponse, description: 'a parameter is invalid; details.parameter names it' },
-        503: { ...errorResponse, description: 'Elasticsearch is unavailable; see Retry-After' },
+        503: {
+          ...errorResponse,
+          description:
+            "Elasticsearch is unavailable (code 'unavailable'), or too many searches at once (code 'overloaded'); see Retry-After",
+        },
       },
     },
   }
@@ -135,7 +139,11 @@ function statsOperation(
         },
         401: { ...errorResponse, description: 'no token, or an expired, forged or unsigned one' },
         403: { ...errorResponse, description: 'the stats of another artist' },
-        503: { ...errorResponse, description: 'ClickHouse is unavailable; see Retry-After' },
+        503: {
+          ...errorResponse,
+          description:
+            "ClickHouse is unavailable (code 'unavailable'), or too many stats requests at once (code 'overloaded'); see Retry-After",
+        },
       },
     },
   }

@@ -8,6 +8,7 @@ import { errors as esErrors } from '@elastic/elasticsearch'
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { parseTags } from '../src/text.js'
+import { AdmissionGate, type AdmissionLimits, type ShedListener } from './admission.js'
 import { badRequest, unavailable } from './errors.js'
 import { jsonTagged } from './etag.js'
 import { titleHighlighter } from './highlight.js'
@@ -27,7 +28,17 @@ export interface SearchRoutesOptions {
   maxAgeSeconds?: number
   /** Elasticsearch gets this long per query. */
   timeoutMs?: number
+  /** How many searches are answered at once and how many wait (default SEARCH_ADMISSION). */
+  admission?: AdmissionLimits
+  onShed?: ShedListener
 }
+
+/**
+ * A search is a few milliseconds of Elasticsearch's time and less of ours: sixty-four at once is far
+ * beyond what two cores finish without queueing, and a second in line is as long as a search should
+ * take.
+ */
+export const SEARCH_ADMISSION: AdmissionLimits = { maxInFlight: 64, maxQueued: 512, maxWaitMs: 1_000 }
 
 const MAX_LIMIT = 50
 const isoDateOrInstant = z
@@ -118,16 +129,19 @@ export function trackSearchRequest(
 export function searchRoutes(options: SearchRoutesOptions): Hono {
   const { es, aliases } = options
   const app = new Hono()
-  for (const path of ['/v1/search', '/v1/search/*']) {
-    app.use(path, async (c, next) => {
-      // Set before the route answers: hono rebuilds a finished response as a web stream to add a
-      // header to it, which cost more CPU per search than anything else the API does.
-      c.header('Cache-Control', `public, max-age=${options.maxAgeSeconds ?? 30}`)
-      await next()
-      // Errors are not for caching (a 503 must not outlive the outage); this path is rare.
-      if (c.res.status !== 200 && c.res.status !== 304) c.header('Cache-Control', 'no-store')
-    })
-  }
+  // '/v1/search/*' matches /v1/search itself too (a second pattern for it ran each middleware twice).
+  app.use('/v1/search/*', async (c, next) => {
+    // Set before the route answers: hono rebuilds a finished response as a web stream to add a
+    // header to it, which cost more CPU per search than anything else the API does.
+    c.header('Cache-Control', `public, max-age=${options.maxAgeSeconds ?? 30}`)
+    await next()
+    // Errors are not for caching (a 503 must not outlive the outage); this path is rare.
+    if (c.res.status !== 200 && c.res.status !== 304) c.header('Cache-Control', 'no-store')
+  })
+  app.use(
+    '/v1/search/*',
+    new AdmissionGate('search', options.admission ?? SEARCH_ADMISSION, options.onShed).middleware(),
+  )
 
   async function run<T>(search: () => Promise<T>): Promise<T> {
     try {

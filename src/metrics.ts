@@ -5,6 +5,7 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 export interface Metrics {
   registry: Registry
   httpRequests: Histogram<'method' | 'route' | 'status'>
+  httpShed: Counter<'group' | 'reason'>
   statsMessages: Counter<'outcome'>
   statsEvents: Counter<'result'>
   statsBatchSeconds: Histogram
@@ -20,6 +21,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'HTTP requests by route and status',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    httpShed: new Counter({
+      name: 'http_requests_shed_total',
+      help: 'Requests answered 503 because their route group was overloaded, by group and reason',
+      labelNames: ['group', 'reason'],
       registers: [registry],
     }),
     statsMessages: new Counter({

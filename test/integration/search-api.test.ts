@@ -264,3 +264,23 @@ describe('search when Elasticsearch is down', () => {
     await dead.close()
   })
 })
+
+describe('more searches than the API admits', () => {
+  it('are shed with 503, Retry-After and no-store while the admitted one is answered', async () => {
+    const busy = createApp({
+      logger: silentLogger,
+      readiness: {},
+      search: { es, aliases, admission: { maxInFlight: 1, maxQueued: 0, maxWaitMs: 1_000 } },
+    })
+    const [admitted, shed] = await Promise.all([
+      busy.request('/v1/search/tracks?q=halo'),
+      busy.request('/v1/search?q=halo'),
+    ])
+    expect(admitted.status).toBe(200)
+    expect(shed.status).toBe(503)
+    expect(shed.headers.get('retry-after')).toBe('1')
+    expect(shed.headers.get('cache-control')).toBe('no-store')
+    expect(((await shed.json()) as { error: { code: string } }).error.code).toBe('overloaded')
+    expect((await busy.request('/v1/search?q=halo')).status).toBe(200)
+  })
+})

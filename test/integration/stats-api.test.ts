@@ -10,6 +10,7 @@ import { StatsReader } from '../../rollups/stats-reader.js'
 import { mintToken, TokenVerifier } from '../../src/auth/tokens.js'
 import { type ClickHouseClient, createClickHouse } from '../../src/clickhouse/client.js'
 import { silentLogger } from '../../src/logger.js'
+import { createMetrics } from '../../src/metrics.js'
 import { type TestEnv, testEnv } from '../support/harness.js'
 
 const SECRET = 'test-secret-0123456789-abcdefghijklmnop'
@@ -234,5 +235,35 @@ describe('a store failure', () => {
     expect(response.headers.get('Retry-After')).toBeTruthy()
     expect(JSON.stringify(await response.json())).not.toMatch(/SELECT|stats_rollup/)
     await broken.close()
+  })
+})
+
+describe('more stats requests than the API admits', () => {
+  it('are shed with 503 and Retry-After while the admitted one is answered, and counted', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    const busy = createApp({
+      logger: silentLogger,
+      readiness: {},
+      metrics,
+      stats: {
+        reader,
+        verifier: new TokenVerifier({ secret: SECRET }),
+        admission: { maxInFlight: 1, maxQueued: 0, maxWaitMs: 1_000 },
+      },
+    })
+    const headers = { Authorization: `Bearer ${tokens.owner}` }
+    const [admitted, shed] = await Promise.all([
+      busy.request('/v1/stats/artists/1/page?preset=30d', { headers }),
+      busy.request('/v1/stats/artists/1/summary?preset=30d', { headers }),
+    ])
+    expect(admitted.status).toBe(200)
+    expect(shed.status).toBe(503)
+    expect(shed.headers.get('Retry-After')).toBe('1')
+    expect(shed.headers.get('Cache-Control')).toContain('private')
+    expect(((await shed.json()) as { error: { code: string } }).error.code).toBe('overloaded')
+    // Once the first has been answered, the next is admitted again.
+    expect((await busy.request('/v1/stats/artists/1/summary?preset=30d', { headers })).status).toBe(200)
+    const exposition = await (await busy.request('/metrics')).text()
+    expect(exposition).toMatch(/http_requests_shed_total\{group="stats",reason="queue full"\} 1\b/)
   })
 })
