@@ -13,7 +13,7 @@ import { benchIndexer } from './indexer.bench.js'
 import { benchRollups } from './rollups.bench.js'
 import { benchSearch } from './search.bench.js'
 import { benchStatsIngest } from './stats-ingest.bench.js'
-import { benchStatsPage } from './stats-page.bench.js'
+import { benchOverload, benchStatsPage } from './stats-page.bench.js'
 
 const scale = Number(process.env.BENCH_SCALE ?? '1')
 const only = process.argv[2]
@@ -118,6 +118,24 @@ try {
           )
         }
         save('stats-page', page)
+        // Twice the 30-day pages a second that four concurrent clients got answered, offered open loop.
+        const answeredPerSecond =
+          page.at(-1)?.figures.find((f) => f.preset === '30d')?.requestsPerSecond ?? 10
+        console.log('stats page over capacity (open loop), with and without admission limits')
+        save(
+          'stats-page-overload',
+          await benchOverload(
+            clients,
+            {
+              artist: 1,
+              zone: 'Europe/Berlin',
+              preset: '30d',
+              perSecond: Math.round(2 * answeredPerSecond),
+              seconds: 20,
+            },
+            (line) => console.log(line),
+          ),
+        )
         return page
       },
     )

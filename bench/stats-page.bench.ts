@@ -82,3 +82,89 @@ export async function benchStatsPage(
     met: worst <= 50,
   }
 }
+
+export interface OverloadFigure {
+  /** Whether the API's admission limits were on (STATS_ADMISSION) or lifted. */
+  admission: 'on' | 'off'
+  offeredPerSecond: number
+  seconds: number
+  answered: number
+  answeredP50Ms: number
+  answeredP99Ms: number
+  shed: number
+  shedP50Ms: number
+}
+
+/**
+ * The page under more load than it can answer: requests arrive at a fixed rate (open loop, as
+ * people do, not waiting for each other), once with the API's admission limits and once without.
+ * With them, what is answered stays quick and the rest is shed at once; without, every answer waits
+ * behind all that arrived before it.
+ */
+export async function benchOverload(
+  clients: ClickHouseClient[],
+  options: { artist: number; zone: string; preset: string; perSecond: number; seconds: number },
+  log: (line: string) => void,
+): Promise<OverloadFigure[]> {
+  const token = await mintToken(SECRET, { userId: options.artist })
+  const reader = new StatsReader(clients)
+  const figures: OverloadFigure[] = []
+  for (const admission of ['on', 'off'] as const) {
+    const app = createApp({
+      logger: silentLogger,
+      readiness: {},
+      stats: {
+        reader,
+        verifier: new TokenVerifier({ secret: SECRET }),
+        ...(admission === 'off'
+          ? { admission: { maxInFlight: Number.MAX_SAFE_INTEGER, maxQueued: 0, maxWaitMs: 0 } }
+          : {}),
+      },
+    })
+    const server = await listen(app, { port: 0, host: '127.0.0.1' })
+    try {
+      const url = `http://127.0.0.1:${server.port}/v1/stats/artists/${options.artist}/page?preset=${options.preset}&tz=${encodeURIComponent(options.zone)}`
+      const answered: number[] = []
+      const shed: number[] = []
+      const ask = async () => {
+        const started = performance.now()
+        const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } })
+        await response.arrayBuffer()
+        const ms = performance.now() - started
+        if (response.status === 200) answered.push(ms)
+        else if (response.status === 503) shed.push(ms)
+        else throw new Error(`overload: HTTP ${response.status}`)
+      }
+      const total = Math.round(options.perSecond * options.seconds)
+      const started = performance.now()
+      const asked: Promise<void>[] = []
+      for (let i = 0; i < total; i++) {
+        const wait = started + (i * 1000) / options.perSecond - performance.now()
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+        asked.push(ask())
+      }
+      await Promise.all(asked)
+      answered.sort((a, b) => a - b)
+      shed.sort((a, b) => a - b)
+      const figure: OverloadFigure = {
+        admission,
+        offeredPerSecond: options.perSecond,
+        seconds: options.seconds,
+        answered: answered.length,
+        answeredP50Ms: Math.round(percentile(answered, 50)),
+        answeredP99Ms: Math.round(percentile(answered, 99)),
+        shed: shed.length,
+        shedP50Ms: Math.round(percentile(shed, 50)),
+      }
+      figures.push(figure)
+      log(
+        `  overload ${options.preset} at ${options.perSecond}/s for ${options.seconds} s, admission ${admission}: ` +
+          `${figure.answered} answered (p50 ${figure.answeredP50Ms} ms, p99 ${figure.answeredP99Ms} ms), ` +
+          `${figure.shed} shed (p50 ${figure.shedP50Ms} ms)`,
+      )
+    } finally {
+      await server.close()
+    }
+  }
+  return figures
+}
