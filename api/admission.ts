@@ -76,7 +76,9 @@ export class AdmissionGate {
           resolve()
         },
         timer: setTimeout(() => {
-          this.queue.splice(this.queue.indexOf(waiter), 1)
+          const at = this.queue.indexOf(waiter)
+          if (at < 0) return // admitted already (admit() clears this timer, so never expected)
+          this.queue.splice(at, 1)
           reject(this.shed('waited too long'))
         }, this.limits.maxWaitMs),
       }
