@@ -97,8 +97,18 @@ const LISTENER_TIER: ListenerTierOptions = { minRows: 50_000, candidateRows: 2_0
  * matched; noting that for stats_rollup's parts (two million small granules each) cost a read of 14
  * rows 4 ms of its 11 (measured side by side on the benchmark's data), and these answers seldom repeat
  * a condition (their ranges move with the clock).
+ *
+ * No JIT compilation: ClickHouse compiles an expression (and an aggregation) with LLVM the third time
+ * it sees it, and that third answer took 150 to 210 ms instead of 20 to 50 (a year's summary of the
+ * benchmark's head artist, four fresh processes; none without compiling). Compiled, these small reads
+ * were no faster: the medians of 36 answers (three zones, 24h to 12m, four kinds) summed to 783 ms
+ * with it and 776 ms without, interleaved in one run.
  */
-const READ_SETTINGS = { use_query_condition_cache: 0 } as const
+const READ_SETTINGS = {
+  use_query_condition_cache: 0,
+  compile_expressions: 0,
+  compile_aggregate_expressions: 0,
+} as const
 /**
  * How long the registered zones' day phases (zone-days.ts) are used before they are read again (in
  * the background: an answer never waits for that read but the first).
