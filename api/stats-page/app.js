@@ -224,11 +224,9 @@ async function load() {
   $('#main').setAttribute('aria-busy', 'true')
   setStatus('Loading…')
   try {
-    const response = await fetch(`/v1/stats/artists/${artist}/page?${params}`, {
-      headers: { Authorization: `Bearer ${jwt}` },
-    })
-    const data = await response.json()
-    if (request !== state.request) return
+    const answer = await fetchPage(`/v1/stats/artists/${artist}/page?${params}`, jwt, request)
+    if (!answer) return
+    const { response, data } = answer
     if (!response.ok) throw new Error(data.error?.message ?? `HTTP ${response.status}`)
     renderTotals(data)
     renderSeries(data)
@@ -247,6 +245,26 @@ async function load() {
     if (request === state.request) setStatus(`Could not load the stats: ${err.message}`, true)
   } finally {
     if (request === state.request) $('#main').setAttribute('aria-busy', 'false')
+  }
+}
+
+/** How often a page asks again when the API answers 503 (busy or a store down) with Retry-After. */
+const BUSY_RETRIES = 3
+
+/**
+ * The page's data; on a 503 it waits as Retry-After says (at most 10 s) and asks again, a few times.
+ * Null when a newer load has started meanwhile.
+ */
+async function fetchPage(url, jwt, request) {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(url, { headers: { Authorization: `Bearer ${jwt}` } })
+    const data = await response.json()
+    if (request !== state.request) return null
+    if (response.status !== 503 || attempt === BUSY_RETRIES) return { response, data }
+    const seconds = Math.min(10, Math.max(1, Number(response.headers.get('Retry-After')) || 1))
+    setStatus(`The stats are busy; trying again in ${seconds} s…`)
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000))
+    if (request !== state.request) return null
   }
 }
 

@@ -122,6 +122,36 @@ describe('the stats page', () => {
     await context.close()
   })
 
+  it('waits as Retry-After says and asks again when the API sheds its request', async () => {
+    const page = await browser.newPage()
+    let shed = 0
+    // The first answer is the API's own load-shedding 503 (api/admission.ts); the rest go through.
+    await page.route('**/v1/stats/artists/1/page?**', async (route) => {
+      if (shed++ > 0) return route.continue()
+      await route.fulfill({
+        status: 503,
+        headers: { 'Retry-After': '1', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ error: { code: 'overloaded', message: 'stats: too many requests at once' } }),
+      })
+    })
+    const answered: Promise<{ totals: { plays: number } }>[] = []
+    page.on('response', (response) => {
+      if (response.url().includes('/page?') && response.status() === 200) answered.push(response.json())
+    })
+    await page.goto(`http://127.0.0.1:${server.port}/you/stats#token=${token}`)
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent?.includes('trying again'))
+    await page.waitForSelector('#main[aria-busy="false"]', { timeout: 15_000 })
+    expect(await page.$('#status.error')).toBeNull()
+    expect(shed).toBe(2)
+    const plays = await page.textContent('[data-metric="plays"] .value')
+    // What the real API answered the second time is what the page shows.
+    expect(answered).toHaveLength(1)
+    const { totals } = await answered[0]!
+    expect(totals.plays).toBeGreaterThan(0)
+    expect(Number((plays ?? '').replace(/[^\d]/g, ''))).toBe(totals.plays)
+    await page.close()
+  })
+
   it('says how to sign in when opened without a token', async () => {
     const page = await browser.newPage()
     await page.goto(`http://127.0.0.1:${server.port}/you/stats`)
