@@ -1,6 +1,7 @@
 // Benchmark: the stats page's one-round-trip endpoint over HTTP, under concurrent load, for the head
 // artist of the rollups benchmark (same data directory, same run), over each preset, in its own zone.
 // Target: p99 at most 50 ms.
+import type { AdmissionLimits } from '../api/admission.js'
 import { createApp } from '../api/app.js'
 import { listen } from '../api/server.js'
 import { PRESETS } from '../rollups/calendar.js'
@@ -21,22 +22,27 @@ export interface PageFigure {
 
 const SECRET = 'bench-secret-0123456789-abcdefghijklmnop'
 
+/** The API's stats routes on a port of their own (admission: STATS_ADMISSION unless given). */
+async function serveStats(reader: StatsReader, admission?: AdmissionLimits) {
+  const verifier = new TokenVerifier({ secret: SECRET })
+  const app = createApp({ logger: silentLogger, readiness: {}, stats: { reader, verifier, admission } })
+  return listen(app, { port: 0, host: '127.0.0.1' })
+}
+
+const pageUrl = (port: number, artist: number, preset: string, zone: string) =>
+  `http://127.0.0.1:${port}/v1/stats/artists/${artist}/page?preset=${preset}&tz=${encodeURIComponent(zone)}`
+
 export async function benchStatsPage(
   clients: ClickHouseClient[],
   options: { artist: number; zone: string; requests: number; concurrency: number },
   log: (line: string) => void,
 ) {
-  const app = createApp({
-    logger: silentLogger,
-    readiness: {},
-    stats: { reader: new StatsReader(clients), verifier: new TokenVerifier({ secret: SECRET }) },
-  })
-  const server = await listen(app, { port: 0, host: '127.0.0.1' })
+  const server = await serveStats(new StatsReader(clients))
   const token = await mintToken(SECRET, { userId: options.artist })
   const figures: PageFigure[] = []
   try {
     for (const preset of PRESETS) {
-      const url = `http://127.0.0.1:${server.port}/v1/stats/artists/${options.artist}/page?preset=${preset}&tz=${encodeURIComponent(options.zone)}`
+      const url = pageUrl(server.port, options.artist, preset, options.zone)
       const ask = async () => {
         const started = performance.now()
         const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } })
@@ -110,20 +116,12 @@ export async function benchOverload(
   const reader = new StatsReader(clients)
   const figures: OverloadFigure[] = []
   for (const admission of ['on', 'off'] as const) {
-    const app = createApp({
-      logger: silentLogger,
-      readiness: {},
-      stats: {
-        reader,
-        verifier: new TokenVerifier({ secret: SECRET }),
-        ...(admission === 'off'
-          ? { admission: { maxInFlight: Number.MAX_SAFE_INTEGER, maxQueued: 0, maxWaitMs: 0 } }
-          : {}),
-      },
-    })
-    const server = await listen(app, { port: 0, host: '127.0.0.1' })
+    const server = await serveStats(
+      reader,
+      admission === 'off' ? { maxInFlight: Number.MAX_SAFE_INTEGER, maxQueued: 0, maxWaitMs: 0 } : undefined,
+    )
     try {
-      const url = `http://127.0.0.1:${server.port}/v1/stats/artists/${options.artist}/page?preset=${options.preset}&tz=${encodeURIComponent(options.zone)}`
+      const url = pageUrl(server.port, options.artist, options.preset, options.zone)
       const answered: number[] = []
       const shed: number[] = []
       const ask = async () => {

@@ -35,8 +35,7 @@ describe('admission gate', () => {
         return b.body()
       }),
     )
-    await Promise.resolve()
-    expect(started).toEqual([0, 1])
+    await vi.waitFor(() => expect(started).toEqual([0, 1]))
     expect(gate.load).toEqual({ inFlight: 2, queued: 2 })
     bodies[1]!.release()
     await runs[1]
