@@ -21,7 +21,10 @@ export interface QueueConsumerOptions {
    * itself. `channel`: the channel's limiter enforces it, so setPrefetch() takes effect at once (RabbitMQ
    * applies a per-consumer limit only to consumers created after it is set), at a cost: measured
    * draining 30,000 persistent messages on RabbitMQ 3.10, 33-38 us of broker CPU a message against
-   * 25-29 us per consumer, 30-34k messages/s against 35-45k.
+   * 25-29 us per consumer, 30-34k messages/s against 35-45k. (A new consumer with the new limit in
+   * place of the old does not work on a single-active-consumer queue such as the stats writer's: tried
+   * on RabbitMQ 3.10, the broker stopped delivering once the old consumer was cancelled, and the other
+   * order would hand the queue to another process while this one still writes its batch.)
    */
   prefetchScope?: 'consumer' | 'channel'
   /** Delay before a retried message is handed back to the broker; grows for redeliveries. */

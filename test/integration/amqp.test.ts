@@ -121,6 +121,54 @@ describe('AMQP', () => {
     expect(await messageCount(queue.name)).toBe(0)
   })
 
+  it('changes its prefetch while consuming (channel scope): more in flight at once, each acked once, none lost', async () => {
+    const queue = searchIndexer()
+    for (let id = 1; id <= 60; id++)
+      await publisher.publish(env.topology.exchanges.models, 'save.User', { id })
+    const seen: number[] = []
+    const held: Array<() => void> = []
+    const consumer: QueueConsumer = new QueueConsumer({
+      connection,
+      queue,
+      logger: silentLogger,
+      prefetch: 5,
+      prefetchScope: 'channel',
+      handler: async (message) => {
+        // As the stats writer does: the first delivery asks for another limit.
+        if (seen.length === 0) consumer.setPrefetch(20).catch(() => undefined)
+        seen.push((JSON.parse(message.content.toString()) as { id: number }).id)
+        await new Promise<void>((resolve) => held.push(resolve))
+        return ok
+      },
+    })
+    await consumer.start()
+    const settle = async (count: number) => {
+      await eventually(() => expect(seen).toHaveLength(count))
+      // The broker holds the rest back.
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(seen).toHaveLength(count)
+    }
+    try {
+      // The channel's limit applies at once to the messages in flight: twenty, then thirty.
+      await settle(20)
+      expect(consumer.currentPrefetch).toBe(20)
+      await consumer.setPrefetch(30)
+      await settle(30)
+
+      // Released, the rest flow at the new limit, and every message is settled once.
+      while (seen.length < 60 || held.length > 0) {
+        for (const release of held.splice(0)) release()
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await eventually(() => expect(consumer.inFlightCount).toBe(0))
+    } finally {
+      for (const release of held.splice(0)) release()
+      await consumer.stop()
+    }
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
+    expect(await messageCount(queue.name)).toBe(0)
+  })
+
   it('reconnects by itself after the connection is cut, and consuming resumes', async () => {
     const queue = searchIndexer()
     const seen: number[] = []
