@@ -57,13 +57,20 @@ afterAll(async () => {
   env?.cleanup()
 })
 
-async function apiTotals(preset: string): Promise<Record<string, number>> {
-  const response = await fetch(
-    `http://127.0.0.1:${server.port}/v1/stats/artists/1/page?preset=${preset}&tz=${ZONE}`,
-    {
-      headers: { Authorization: `Bearer ${token}` },
-    },
-  )
+/**
+ * The API's totals for the range the page last showed, asked for separately with that range's own
+ * from and to (a preset asked for again could cross midnight and mean other days).
+ */
+async function apiTotalsOf(
+  shown: Promise<{ range: { from: string; to: string; preset?: string } }> | undefined,
+  preset: string,
+): Promise<Record<string, number>> {
+  const { range } = await (shown ?? Promise.reject(new Error('the page has not been answered')))
+  expect(range.preset).toBe(preset)
+  const query = new URLSearchParams({ from: range.from, to: range.to, tz: ZONE })
+  const response = await fetch(`http://127.0.0.1:${server.port}/v1/stats/artists/1/page?${query}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  })
   expect(response.status).toBe(200)
   return (await response.json()).totals
 }
@@ -78,6 +85,10 @@ describe('the stats page', () => {
     const page = await context.newPage()
     const failures: string[] = []
     page.on('pageerror', (err) => failures.push(err.message))
+    const answers: Promise<{ range: { from: string; to: string; preset?: string } }>[] = []
+    page.on('response', (response) => {
+      if (response.url().includes('/page?') && response.status() === 200) answers.push(response.json())
+    })
     await page.goto(`http://127.0.0.1:${server.port}/you/stats#token=${token}`)
     await page.waitForSelector('#main[aria-busy="false"]')
     expect(await page.$('#status.error')).toBeNull()
@@ -93,7 +104,7 @@ describe('the stats page', () => {
           ]),
         ),
       )
-    const month = await apiTotals('30d')
+    const month = await apiTotalsOf(answers.at(-1), '30d')
     expect(month.plays).toBeGreaterThan(0)
     expect(await shown()).toEqual(month)
     expect(await page.textContent('#who')).toContain(ZONE)
@@ -103,7 +114,7 @@ describe('the stats page', () => {
     await page.click('[data-preset="7d"]')
     await page.waitForSelector('[data-preset="7d"][aria-pressed="true"]')
     await page.waitForSelector('#main[aria-busy="false"]')
-    const week = await apiTotals('7d')
+    const week = await apiTotalsOf(answers.at(-1), '7d')
     expect(week.plays).toBeLessThan(month.plays ?? 0)
     expect(await shown()).toEqual(week)
     expect(await page.$$eval('#series-table tbody tr', (rows) => rows.length)).toBe(7)
@@ -113,7 +124,8 @@ describe('the stats page', () => {
     await page.keyboard.press('Enter')
     await page.waitForSelector('[data-preset="30d"][aria-pressed="true"]')
     await page.waitForSelector('#main[aria-busy="false"]')
-    expect(await shown()).toEqual(month)
+    expect(await shown()).toEqual(await apiTotalsOf(answers.at(-1), '30d'))
+    expect(answers).toHaveLength(3)
 
     const artifacts = path.join(projectRoot(), 'test-artifacts')
     mkdirSync(artifacts, { recursive: true })
