@@ -351,23 +351,13 @@ export class StatsReader {
     const hintKey = `${scope.ownerId}:${(end - start) / DAY_MS}`
     const hint = this.cutHints.get(hintKey)
     const floor = Math.floor((hint ?? 0) / 2)
-    const tierRows =
-      hint === undefined
-        ? `(SELECT count() FROM ${TABLES.listenerDays} WHERE ${days})`
-        : int(this.listenerTier.minRows)
-    const [probe] = await this.rows<{ tierRows: number; rowsPerDay: number; cut: number }>(
-      `SELECT ${tierRows} AS tierRows,
-         (SELECT toUInt64(sum(if(toUInt32(min_time) = 0 OR max_time < min_time, ${int((end - start) / DAY_MS)},
+    const rowsPerDaySql = `(SELECT toUInt64(sum(if(toUInt32(min_time) = 0 OR max_time < min_time, ${int((end - start) / DAY_MS)},
             greatest(0, dateDiff('day', greatest(min_time, toDateTime(${int(start / 1000)}, 'UTC')),
               least(max_time, toDateTime(${int(end / 1000 - 86_400)}, 'UTC'))) + 1))))
           FROM system.parts
-          WHERE database = currentDatabase() AND table = '${TABLES.listenerDays}' AND active) AS rowsPerDay,
-         ifNull((SELECT plays FROM ${TABLES.listenerDays} WHERE ${days} AND plays >= ${int(floor)}
-           ORDER BY plays DESC LIMIT 1 OFFSET ${int(this.listenerTier.candidateRows - 1)}), 0) AS cut`,
-      scopeParams(scope),
-    )
-    if (Number(probe?.tierRows ?? 0) < this.listenerTier.minRows)
-      return this.rawTopListeners(scope, range, limit)
+          WHERE database = currentDatabase() AND table = '${TABLES.listenerDays}' AND active)`
+    const firstCutSql = `greatest(${int(floor)}, ifNull((SELECT plays FROM ${TABLES.listenerDays} WHERE ${days} AND plays >= ${int(floor)}
+           ORDER BY plays DESC LIMIT 1 OFFSET ${int(this.listenerTier.candidateRows - 1)}), 0))`
     // Both edges in one read of the log (each read of it costs a few milliseconds to plan, and `rows`
     // is read twice below): a user's plays in the added pieces less those in the subtracted ones.
     const counted = (pieces: TimeRange[]) =>
@@ -379,16 +369,39 @@ export class StatsReader {
         WHERE owner_id = {owner:UInt64} AND type = 'play' AND user_id != 0
           AND (${timeRanges([...cover.plus, ...cover.minus])})
         GROUP BY user_id`
-    const rowsPerUser = Number(probe?.rowsPerDay ?? 0) + (cover.plus.length > 0 ? 1 : 0)
-    let cut = Math.max(floor, Number(probe?.cut ?? 0))
-    for (let round = 1; ; round++) {
-      const found = await this.rows<ListenerRow>(
-        `WITH ${int(cut)} AS cut
-         SELECT user_id, toUInt64(sum(plays)) AS plays
-         FROM (${rows}) WHERE user_id IN (SELECT user_id FROM (${rows}) WHERE plays >= cut)
-         GROUP BY user_id HAVING plays > 0 ORDER BY plays DESC, user_id ASC LIMIT {limit:UInt32}`,
-        { ...scopeParams(scope), limit },
+    const candidates = (cutSql: string, known = '') => `WITH ${cutSql} AS cut
+       SELECT user_id, toUInt64(sum(plays)) AS plays${known}
+       FROM (${rows}) WHERE user_id IN (SELECT user_id FROM (${rows}) WHERE plays >= cut)
+       GROUP BY user_id HAVING plays > 0 ORDER BY plays DESC, user_id ASC LIMIT {limit:UInt32}`
+    const params = { ...scopeParams(scope), limit }
+    const addedEdge = cover.plus.length > 0 ? 1 : 0
+    let cut: number
+    let rowsPerUser: number
+    let found: (ListenerRow & { cut?: number; rows_per_day?: number })[]
+    if (hint === undefined) {
+      // The first answer for this artist and range length: is the tier worth reading at all?
+      const [probe] = await this.rows<{ tierRows: number; rowsPerDay: number; cut: number }>(
+        `SELECT (SELECT count() FROM ${TABLES.listenerDays} WHERE ${days}) AS tierRows,
+           ${rowsPerDaySql} AS rowsPerDay, ${firstCutSql} AS cut`,
+        scopeParams(scope),
       )
+      if (Number(probe?.tierRows ?? 0) < this.listenerTier.minRows)
+        return this.rawTopListeners(scope, range, limit)
+      rowsPerUser = Number(probe?.rowsPerDay ?? 0) + addedEdge
+      cut = Number(probe?.cut ?? 0)
+      found = await this.rows(candidates(int(cut)), params)
+    } else {
+      // The tier was worth it before: the first threshold and the rows per user are read in the same
+      // query as the first candidates (one query less on the page's longest path).
+      found = await this.rows(
+        candidates(`${rowsPerDaySql} AS rows_per_day, ${firstCutSql}`, ', cut, rows_per_day'),
+        params,
+      )
+      // No candidate at all: the threshold is unknown here, and zero (everyone) answers for sure.
+      cut = found.length > 0 ? Number(found[0]!.cut) : 1
+      rowsPerUser = found.length > 0 ? Number(found[0]!.rows_per_day) + addedEdge : 1
+    }
+    for (let round = 1; ; round++) {
       const answer = found.map(listenerRow)
       const least = found.length === limit ? answer[limit - 1]!.plays : 0
       if (cut <= 0 || (least > 0 && least > (cut - 1) * rowsPerUser)) {
@@ -399,6 +412,7 @@ export class StatsReader {
       // `least` is at most the true last row's plays, so the next threshold's bound lies below it.
       const lower = round < 3 && least > 0 ? Math.ceil(least / rowsPerUser) : 0
       cut = Math.min(lower, cut - 1)
+      found = await this.rows(candidates(int(cut)), params)
     }
   }
 
