@@ -60,7 +60,13 @@ export function rangesAt(run: BucketRun, i: number): number[] {
  */
 export function bucketRuns(buckets: RangedBucket[]): BucketRun[] {
   const sorted = buckets
-    .map((bucket) => ({ ...bucket, phase: phaseOf(bucket), first: bucket.start / 1000 }))
+    .map((bucket) => ({
+      span: bucket.span,
+      start: bucket.start,
+      ranges: bucket.ranges,
+      phase: phaseOf(bucket),
+      first: bucket.start / 1000,
+    }))
     .sort((a, b) => a.span - b.span || a.phase - b.phase || a.first - b.first)
   const runs: (Omit<BucketRun, 'ranges'> & { growing: Growing[] })[] = []
   for (const bucket of sorted) {

@@ -15,8 +15,15 @@ export class CalendarError extends Error {
 }
 
 export function isValidZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone)
+  // Asking Intl costs some 0.4 ms a time; every stats request checks its zone.
+  if (VALID_ZONES.has(zone)) return true
+  if (!IANAZone.isValidZone(zone)) return false
+  if (VALID_ZONES.size >= 1_000) VALID_ZONES.clear()
+  VALID_ZONES.add(zone)
+  return true
 }
+
+const VALID_ZONES = new Set<string>()
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
 /** An instant must carry its offset (`Z` or `+hh:mm`): a bare local time would be ambiguous. */

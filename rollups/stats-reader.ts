@@ -529,9 +529,9 @@ function coverRanges(
       const key = bucket.span * KEY_SHIFT + bucket.start / 1000
       const seen = distinct.get(key)
       if (seen) seen.ranges.push(range.index)
-      else distinct.set(key, { ...bucket, ranges: [range.index] })
+      else distinct.set(key, { span: bucket.span, start: bucket.start, ranges: [range.index] })
     }
-    for (const piece of cover.raw) raw.push({ ...piece, index: range.index })
+    for (const piece of cover.raw) raw.push({ start: piece.start, end: piece.end, index: range.index })
   }
   return { buckets: [...distinct.values()], raw }
 }
@@ -550,7 +550,8 @@ function cheaperRead(all: RangesCover, hourly: () => RangesCover): RangesCover {
   if (all.buckets.every((bucket) => bucket.span === 1440 || bucket.span <= 60)) return all
   const other = hourly()
   const cost = (cover: RangesCover) =>
-    new Set(cover.buckets.map((bucket) => `${bucket.span}:${phaseOf(bucket)}`)).size * BUCKETS_PER_CONDITION +
+    new Set(cover.buckets.map((bucket) => bucket.span * 1440 + phaseOf(bucket))).size *
+      BUCKETS_PER_CONDITION +
     cover.buckets.length
   return cost(other) < cost(all) ? other : all
 }
