@@ -57,12 +57,15 @@ afterAll(async () => {
   env?.cleanup()
 })
 
+/** What the page endpoint answers, as far as these tests read it. */
+type PageAnswer = { range: { from: string; to: string; preset?: string } }
+
 /**
  * The API's totals for the range the page last showed, asked for separately with that range's own
  * from and to (a preset asked for again could cross midnight and mean other days).
  */
 async function apiTotalsOf(
-  shown: Promise<{ range: { from: string; to: string; preset?: string } }> | undefined,
+  shown: Promise<PageAnswer> | undefined,
   preset: string,
 ): Promise<Record<string, number>> {
   const { range } = await (shown ?? Promise.reject(new Error('the page has not been answered')))
@@ -85,7 +88,7 @@ describe('the stats page', () => {
     const page = await context.newPage()
     const failures: string[] = []
     page.on('pageerror', (err) => failures.push(err.message))
-    const answers: Promise<{ range: { from: string; to: string; preset?: string } }>[] = []
+    const answers: Promise<PageAnswer>[] = []
     page.on('response', (response) => {
       if (response.url().includes('/page?') && response.status() === 200) answers.push(response.json())
     })
