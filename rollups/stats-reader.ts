@@ -14,6 +14,13 @@ import { type BucketRun, bucketRuns, lastStart, phaseOf, type RangedBucket } fro
 import type { Interval } from './calendar.js'
 import { coverListeners, DAY_MS } from './listener-cover.js'
 import {
+  eventsOf,
+  type FinalListeners,
+  ListenerFinals,
+  SETTLED_AFTER_MS,
+  stillHolds,
+} from './listener-finals.js'
+import {
   COUNT_SPANS_MINUTES,
   type CountSpan,
   type Cover,
@@ -124,6 +131,8 @@ export class StatsReader {
   /** The threshold each artist's last top listeners settled on, by range length (topListeners). */
   private readonly cutHints = new Map<string, number>()
   private readonly firstEvents = new Map<number, { value: Promise<number | null>; readAt: number }>()
+  /** Listeners of settled days, so that a long daily series does not finalize them on every answer. */
+  private readonly finals = new ListenerFinals()
 
   /**
    * Several clients let the queries of one answer run side by side (on chDB one connection runs one
@@ -157,35 +166,64 @@ export class StatsReader {
       .filter((range) => range.start < range.end)
     const parts: string[] = []
     const params: Record<string, unknown> = scopeParams(scope)
+    /** The ranges that are one settled day, with their kept listeners if any (listener-finals.ts). */
+    const days = new Map<number, { key: string; kept: FinalListeners | undefined }>()
     if (source === 'raw') {
       parts.push(rawCountsPart(scope, live))
     } else {
       const phases = await this.phases.get()
-      const { buckets, raw } = cheaperRead(coverRanges(live, phases, COUNT_SPANS_MINUTES), () =>
+      const cover = cheaperRead(coverRanges(live, phases, COUNT_SPANS_MINUTES), () =>
         coverRanges(live, phases, HOURLY_SPANS_MINUTES),
       )
-      if (buckets.length > 0) {
-        const runs = bucketRuns(buckets)
+      const settled = Date.now() - SETTLED_AFTER_MS
+      for (const [index, day] of cover.days) {
+        if (day.start + DAY_MS > settled) continue
+        const key = `${scope.ownerId}:${scope.trackId ?? 0}:${day.start}`
+        days.set(index, { key, kept: this.finals.get(key) })
+      }
+      if (cover.buckets.length > 0) {
+        const runs = bucketRuns(cover.buckets)
         const indexes = runs.map((run) => `${runKeys(run)}, ${runRanges(run)}`).join(', ')
         parts.push(`WITH ${RUN_KEY} AS run_key SELECT arrayJoin(multiIf(${indexes}, [])) AS idx,
             plays, likes, reposts, comments, downloads, listeners, last_logged_at
           FROM ${TABLES.rollup}
           WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND (${runsCondition(runs, RUN_GAP)})`)
       }
-      if (raw.length > 0) parts.push(rawCountsPart(scope, raw))
+      if (cover.raw.length > 0) parts.push(rawCountsPart(scope, cover.raw))
     }
     const empty = ranges.map(() => zeroTotals())
     if (parts.length === 0) return { totals: empty, lastLoggedAt: null }
     const rows = await this.rows<Totals & { idx: number; logged: number }>(
-      `SELECT idx, ${SUMMED_COUNTS}, toUInt64(uniqHLL12Merge(listeners)) AS listeners,
+      `SELECT idx, ${SUMMED_COUNTS}, ${listenersOf(live, days)} AS listeners,
          toUnixTimestamp64Milli(max(last_logged_at)) AS logged
        FROM (${parts.join(' UNION ALL ')}) WHERE idx != 0 GROUP BY idx`,
       params,
     )
     let lastLoggedAt: number | null = null
+    const stale: number[] = []
     for (const row of rows) {
-      empty[row.idx - 1] = pickTotals(row)
-      if (Number(row.logged) > 0) lastLoggedAt = Math.max(lastLoggedAt ?? 0, Number(row.logged))
+      const totals = pickTotals(row)
+      const logged = Number(row.logged)
+      const day = days.get(row.idx)
+      if (day?.kept && stillHolds(day.kept, totals, logged)) totals.listeners = day.kept.listeners
+      else if (day?.kept) stale.push(row.idx)
+      else if (day)
+        this.finals.set(day.key, { events: eventsOf(totals), logged, listeners: totals.listeners })
+      empty[row.idx - 1] = totals
+      if (logged > 0) lastLoggedAt = Math.max(lastLoggedAt ?? 0, logged)
+    }
+    if (stale.length > 0) {
+      // Days that gained events since they were kept: asked again, their states finalized this time.
+      for (const index of stale) this.finals.delete(days.get(index)!.key)
+      const again = await this.totalsAndFreshness(
+        scope,
+        stale.map((index) => ranges[index - 1]!),
+        source,
+      )
+      stale.forEach((index, i) => {
+        empty[index - 1] = again.totals[i]!
+      })
+      if (again.lastLoggedAt !== null) lastLoggedAt = Math.max(lastLoggedAt ?? 0, again.lastLoggedAt)
     }
     return { totals: empty, lastLoggedAt }
   }
@@ -510,6 +548,8 @@ interface RangesCover {
   /** Each distinct bucket once, with the ranges it counts in. */
   buckets: RangedBucket[]
   raw: (TimeRange & { index: number })[]
+  /** The ranges that are exactly one day bucket (a day of a daily series), by range index. */
+  days: Map<number, RangedBucket>
 }
 
 /**
@@ -523,17 +563,23 @@ function coverRanges(
 ): RangesCover {
   const distinct = new Map<number, RangedBucket>()
   const raw: (TimeRange & { index: number })[] = []
+  const days = new Map<number, RangedBucket>()
   for (const range of ranges) {
     const cover = coverWithCountSpans(range.start, range.end, phases, spans)
     for (const bucket of cover.buckets) {
       const key = bucket.span * KEY_SHIFT + bucket.start / 1000
-      const seen = distinct.get(key)
+      let seen = distinct.get(key)
       if (seen) seen.ranges.push(range.index)
-      else distinct.set(key, { span: bucket.span, start: bucket.start, ranges: [range.index] })
+      else {
+        seen = { span: bucket.span, start: bucket.start, ranges: [range.index] }
+        distinct.set(key, seen)
+      }
+      if (bucket.span === 1440 && cover.buckets.length === 1 && cover.raw.length === 0)
+        days.set(range.index, seen)
     }
     for (const piece of cover.raw) raw.push({ start: piece.start, end: piece.end, index: range.index })
   }
-  return { buckets: [...distinct.values()], raw }
+  return { buckets: [...distinct.values()], raw, days }
 }
 
 /**
@@ -562,6 +608,20 @@ function rawCountsPart(scope: Scope, pieces: (TimeRange & { index: number })[]):
   return `SELECT arrayJoin(arrayConcat(${indexes})) AS idx, ${RAW_COUNTS}, ${LISTENER_STATE} AS listeners,
       max(logged_at) AS last_logged_at
     FROM ${TABLES.statsEvents} WHERE ${rawScope(scope)} AND (${timeRanges(pieces)}) GROUP BY idx`
+}
+
+/**
+ * The answer's listeners column: every range's states merged and finalized, but for the days whose
+ * listeners are kept (their states are not merged at all, and not even read when every range is one).
+ */
+function listenersOf(
+  live: { index: number }[],
+  days: ReadonlyMap<number, { kept: FinalListeners | undefined }>,
+): string {
+  const kept = [...days].filter(([, day]) => day.kept).map(([index]) => index)
+  if (kept.length === 0) return 'toUInt64(uniqHLL12Merge(listeners))'
+  if (kept.length === live.length) return 'toUInt64(0)'
+  return `toUInt64(uniqHLL12MergeIf(listeners, NOT has([${ints(kept)}], idx)))`
 }
 
 /**

@@ -137,6 +137,8 @@ describe('the range planner', () => {
               }),
             })
           })
+          // Asked again alone: the days' listeners kept from the first answer (listener-finals.ts).
+          expect(await reader.totals(scope, buckets)).toEqual(planned)
           // Nothing the raw scan counted fell outside the planner's buckets.
           const plannedPlays = planned.reduce((sum, totals) => sum + totals.plays, 0)
           expect(plannedPlays).toBe([...raw.values()].reduce((sum, totals) => sum + totals.plays, 0))
@@ -289,6 +291,55 @@ describe('the tiers', () => {
     const [totals] = await reader.totals({ ownerId: owner }, [day])
     expect(totals).toMatchObject({ plays: 3, listeners: 3 })
     expect(await reader.top({ ownerId: owner }, 'city', day, 5)).toEqual([{ value: 'DE|Berlin', plays: 3 }])
+  })
+})
+
+describe("the listeners kept for a settled day's bucket", () => {
+  it('stand while the day holds the same events, and are finalized again once it gains one', async () => {
+    const owner = 78
+    const dayStart = (day: number) => Date.parse(`2026-03-0${day}T00:00:00Z`)
+    const days = [1, 2, 3].map((day) => ({ start: dayStart(day), end: dayStart(day) + 86_400_000 }))
+    const play = (id: string, day: number, user: number) =>
+      logRow(
+        playEvent({
+          id,
+          occurred_at: dayStart(day) + 3_600_000 * user,
+          track_id: 78001,
+          owner_id: owner,
+          user_id: user,
+        }),
+      )
+    await new EventLog(client).append(
+      [1, 2, 3].flatMap((day) => [play(`k${day}a`, day, 1), play(`k${day}b`, day, 2)]),
+    )
+    const queries: string[] = []
+    const keeping = new StatsReader(
+      new Proxy(client, {
+        get(target, property) {
+          if (property !== 'query') return Reflect.get(target, property)
+          return (params: { query: string }) => {
+            queries.push(params.query)
+            return target.query(params as never)
+          }
+        },
+      }),
+    )
+    const raw = () => reader.totals({ ownerId: owner }, days, 'raw')
+    const first = await keeping.totals({ ownerId: owner }, days)
+    expect(first).toEqual(await raw())
+    expect(first.map((totals) => totals.listeners)).toEqual([2, 2, 2])
+    // Asked again: one query, which reads no listener state at all.
+    queries.length = 0
+    expect(await keeping.totals({ ownerId: owner }, days)).toEqual(first)
+    expect(queries).toHaveLength(1)
+    expect(queries[0]).not.toContain('uniqHLL12Merge')
+    // A late play by a third listener on the second day: that day is asked again, states merged.
+    await new EventLog(client).append([play('k2c', 2, 3)])
+    queries.length = 0
+    const after = await keeping.totals({ ownerId: owner }, days)
+    expect(after).toEqual(await raw())
+    expect(after.map((totals) => totals.listeners)).toEqual([2, 3, 2])
+    expect(queries).toHaveLength(2)
   })
 })
 
