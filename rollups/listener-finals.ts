@@ -19,8 +19,8 @@ export interface FinalListeners {
   listeners: number
 }
 
-/** About 100 bytes each: a year's days of some 2,000 artists and tracks. */
-const KEPT_BUCKETS = 800_000
+/** Some 130 bytes each (about 40 MB): a year's days of some 800 artists and tracks. */
+const KEPT_BUCKETS = 300_000
 /**
  * A day is kept once it ended this long ago: the current day changes with every event (it would be
  * stale on every answer, and cost a second query), and late events mostly land within the hour.
