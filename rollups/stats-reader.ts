@@ -621,6 +621,11 @@ function listenersOf(
   const kept = [...days].filter(([, day]) => day.kept).map(([index]) => index)
   if (kept.length === 0) return 'toUInt64(uniqHLL12Merge(listeners))'
   if (kept.length === live.length) return 'toUInt64(0)'
+  // The shorter of the two lists (every row read is looked up in it): a year's daily series keeps
+  // all its days but the two daylight-saving ones, which are read from hours.
+  const keptSet = new Set(kept)
+  const merged = live.map((range) => range.index).filter((index) => !keptSet.has(index))
+  if (merged.length < kept.length) return `toUInt64(uniqHLL12MergeIf(listeners, has([${ints(merged)}], idx)))`
   return `toUInt64(uniqHLL12MergeIf(listeners, NOT has([${ints(kept)}], idx)))`
 }
 

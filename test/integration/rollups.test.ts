@@ -345,6 +345,15 @@ describe("the listeners kept for a settled day's bucket", () => {
     queries.length = 0
     expect(await keeping.totals({ ownerId: owner }, days)).toEqual(after)
     expect(queries).toHaveLength(1)
+    // Beside a range that is not one day: exact, in one query that merges the states of that range
+    // alone, named as the one range merged rather than as the ten days kept.
+    const mixed = [...days, { start: dayStart(1), end: dayStart(11) }]
+    queries.length = 0
+    const withWhole = await keeping.totals({ ownerId: owner }, mixed)
+    expect(withWhole).toEqual(await reader.totals({ ownerId: owner }, mixed, 'raw'))
+    expect(withWhole[10]!.listeners).toBe(3)
+    expect(queries).toHaveLength(1)
+    expect(queries[0]).toContain('uniqHLL12MergeIf(listeners, has([11], idx))')
   })
 })
 
