@@ -131,7 +131,10 @@ export class StatsReader {
   /** The threshold each artist's last top listeners settled on, by range length (topListeners). */
   private readonly cutHints = new Map<string, number>()
   private readonly firstEvents = new Map<number, { value: Promise<number | null>; readAt: number }>()
-  /** Listeners of settled days, so that a long daily series does not finalize them on every answer. */
+  /**
+   * Listeners of settled ranges read from rollup buckets alone (a series' days and hours, a previous
+   * period), so that a long daily series does not finalize them on every answer.
+   */
   private readonly finals = new ListenerFinals()
 
   /**
@@ -166,7 +169,7 @@ export class StatsReader {
       .filter((range) => range.start < range.end)
     const parts: string[] = []
     const params: Record<string, unknown> = scopeParams(scope)
-    /** The ranges that are one settled day, with their kept listeners if any (listener-finals.ts). */
+    /** The settled ranges read from buckets alone, with their kept listeners if any (listener-finals.ts). */
     const days = new Map<number, { key: string; kept: FinalListeners | undefined }>()
     if (source === 'raw') {
       parts.push(rawCountsPart(scope, live))
@@ -176,9 +179,9 @@ export class StatsReader {
         coverRanges(live, phases, HOURLY_SPANS_MINUTES),
       )
       const settled = Date.now() - SETTLED_AFTER_MS
-      for (const [index, day] of cover.days) {
-        if (day.start + DAY_MS > settled) continue
-        const key = `${scope.ownerId}:${scope.trackId ?? 0}:${day.start}`
+      for (const [index, range] of cover.whole) {
+        if (range.end > settled) continue
+        const key = `${scope.ownerId}:${scope.trackId ?? 0}:${range.start}:${range.end}`
         days.set(index, { key, kept: this.finals.get(key) })
       }
       if (cover.buckets.length > 0) {
@@ -548,8 +551,11 @@ interface RangesCover {
   /** Each distinct bucket once, with the ranges it counts in. */
   buckets: RangedBucket[]
   raw: (TimeRange & { index: number })[]
-  /** The ranges that are exactly one day bucket (a day of a daily series), by range index. */
-  days: Map<number, RangedBucket>
+  /**
+   * The ranges read from buckets alone, no raw piece (a day of a daily series, or a daylight-saving
+   * day's 23 or 25 hours, an hour, a previous period on bucket edges), by range index.
+   */
+  whole: Map<number, TimeRange>
 }
 
 /**
@@ -563,7 +569,7 @@ function coverRanges(
 ): RangesCover {
   const distinct = new Map<number, RangedBucket>()
   const raw: (TimeRange & { index: number })[] = []
-  const days = new Map<number, RangedBucket>()
+  const whole = new Map<number, TimeRange>()
   for (const range of ranges) {
     const cover = coverWithCountSpans(range.start, range.end, phases, spans)
     for (const bucket of cover.buckets) {
@@ -574,12 +580,11 @@ function coverRanges(
         seen = { span: bucket.span, start: bucket.start, ranges: [range.index] }
         distinct.set(key, seen)
       }
-      if (bucket.span === 1440 && cover.buckets.length === 1 && cover.raw.length === 0)
-        days.set(range.index, seen)
     }
+    if (cover.raw.length === 0 && cover.buckets.length > 0) whole.set(range.index, range)
     for (const piece of cover.raw) raw.push({ start: piece.start, end: piece.end, index: range.index })
   }
-  return { buckets: [...distinct.values()], raw, days }
+  return { buckets: [...distinct.values()], raw, whole }
 }
 
 /**
@@ -611,7 +616,7 @@ function rawCountsPart(scope: Scope, pieces: (TimeRange & { index: number })[]):
 }
 
 /**
- * The answer's listeners column: every range's states merged and finalized, but for the days whose
+ * The answer's listeners column: every range's states merged and finalized, but for the ranges whose
  * listeners are kept (their states are not merged at all, and not even read when every range is one).
  */
 function listenersOf(
@@ -621,8 +626,8 @@ function listenersOf(
   const kept = [...days].filter(([, day]) => day.kept).map(([index]) => index)
   if (kept.length === 0) return 'toUInt64(uniqHLL12Merge(listeners))'
   if (kept.length === live.length) return 'toUInt64(0)'
-  // The shorter of the two lists (every row read is looked up in it): a year's daily series keeps
-  // all its days but the two daylight-saving ones, which are read from hours.
+  // The shorter of the two lists (every row read is looked up in it): a year's daily series asked
+  // again keeps all its days but the newest.
   const keptSet = new Set(kept)
   const merged = live.map((range) => range.index).filter((index) => !keptSet.has(index))
   if (merged.length < kept.length) return `toUInt64(uniqHLL12MergeIf(listeners, has([${ints(merged)}], idx)))`

@@ -294,7 +294,59 @@ describe('the tiers', () => {
   })
 })
 
-describe("the listeners kept for a settled day's bucket", () => {
+describe('the listeners kept for a settled range read from buckets alone', () => {
+  /** A reader of its own (nothing kept yet) and every query it sends. */
+  const recordingReader = () => {
+    const queries: string[] = []
+    const keeping = new StatsReader(
+      new Proxy(client, {
+        get(target, property) {
+          if (property !== 'query') return Reflect.get(target, property)
+          return (params: { query: string }) => {
+            queries.push(params.query)
+            return target.query(params as never)
+          }
+        },
+      }),
+    )
+    return { queries, keeping }
+  }
+
+  it("are kept for an hourly series' hours and for a 23-hour daylight-saving day", async () => {
+    const owner = 79
+    // 2026-03-29 in Europe/Berlin, clocks forward: 23 hours from 2026-03-28T23:00Z.
+    const start = Date.parse('2026-03-28T23:00:00Z')
+    const hours = Array.from({ length: 23 }, (_, i) => ({
+      start: start + i * 3_600_000,
+      end: start + (i + 1) * 3_600_000,
+    }))
+    const ranges = [{ start, end: hours.at(-1)!.end }, ...hours]
+    await new EventLog(client).append(
+      hours.flatMap((hour, i) =>
+        [1, 2, 3].slice(0, 1 + (i % 3)).map((user) =>
+          logRow(
+            playEvent({
+              id: `dst${i}-${user}`,
+              occurred_at: hour.start + 60_000 * user,
+              track_id: 79001,
+              owner_id: owner,
+              user_id: user,
+            }),
+          ),
+        ),
+      ),
+    )
+    const { queries, keeping } = recordingReader()
+    const first = await keeping.totals({ ownerId: owner }, ranges)
+    expect(first).toEqual(await reader.totals({ ownerId: owner }, ranges, 'raw'))
+    expect(first[0]!.listeners).toBe(3)
+    // Asked again: the day and every hour kept, no listener state read.
+    queries.length = 0
+    expect(await keeping.totals({ ownerId: owner }, ranges)).toEqual(first)
+    expect(queries).toHaveLength(1)
+    expect(queries[0]).not.toContain('uniqHLL12Merge')
+  })
+
   it('stand while the day holds the same events, and are finalized again once it gains one', async () => {
     const owner = 78
     const dayStart = (day: number) => Date.parse('2026-03-01T00:00:00Z') + (day - 1) * 86_400_000
@@ -313,18 +365,7 @@ describe("the listeners kept for a settled day's bucket", () => {
     await new EventLog(client).append(
       numbers.flatMap((day) => [play(`k${day}a`, day, 1), play(`k${day}b`, day, 2)]),
     )
-    const queries: string[] = []
-    const keeping = new StatsReader(
-      new Proxy(client, {
-        get(target, property) {
-          if (property !== 'query') return Reflect.get(target, property)
-          return (params: { query: string }) => {
-            queries.push(params.query)
-            return target.query(params as never)
-          }
-        },
-      }),
-    )
+    const { queries, keeping } = recordingReader()
     const raw = () => reader.totals({ ownerId: owner }, days, 'raw')
     const first = await keeping.totals({ ownerId: owner }, days)
     expect(first).toEqual(await raw())
