@@ -170,7 +170,7 @@ export class StatsReader {
     const parts: string[] = []
     const params: Record<string, unknown> = scopeParams(scope)
     /** The settled ranges read from buckets alone, with their kept listeners if any (listener-finals.ts). */
-    const days = new Map<number, { key: string; kept: FinalListeners | undefined }>()
+    const keepable = new Map<number, { key: string; kept: FinalListeners | undefined }>()
     if (source === 'raw') {
       parts.push(rawCountsPart(scope, live))
     } else {
@@ -182,7 +182,7 @@ export class StatsReader {
       for (const [index, range] of cover.whole) {
         if (range.end > settled) continue
         const key = `${scope.ownerId}:${scope.trackId ?? 0}:${range.start}:${range.end}`
-        days.set(index, { key, kept: this.finals.get(key) })
+        keepable.set(index, { key, kept: this.finals.get(key) })
       }
       if (cover.buckets.length > 0) {
         const runs = bucketRuns(cover.buckets)
@@ -197,7 +197,7 @@ export class StatsReader {
     const empty = ranges.map(() => zeroTotals())
     if (parts.length === 0) return { totals: empty, lastLoggedAt: null }
     const rows = await this.rows<Totals & { idx: number; logged: number }>(
-      `SELECT idx, ${SUMMED_COUNTS}, ${listenersOf(live, days)} AS listeners,
+      `SELECT idx, ${SUMMED_COUNTS}, ${listenersOf(live, keepable)} AS listeners,
          toUnixTimestamp64Milli(max(last_logged_at)) AS logged
        FROM (${parts.join(' UNION ALL ')}) WHERE idx != 0 GROUP BY idx`,
       params,
@@ -207,17 +207,17 @@ export class StatsReader {
     for (const row of rows) {
       const totals = pickTotals(row)
       const logged = Number(row.logged)
-      const day = days.get(row.idx)
-      if (day?.kept && stillHolds(day.kept, totals, logged)) totals.listeners = day.kept.listeners
-      else if (day?.kept) stale.push(row.idx)
-      else if (day)
-        this.finals.set(day.key, { events: eventsOf(totals), logged, listeners: totals.listeners })
+      const range = keepable.get(row.idx)
+      if (range?.kept && stillHolds(range.kept, totals, logged)) totals.listeners = range.kept.listeners
+      else if (range?.kept) stale.push(row.idx)
+      else if (range)
+        this.finals.set(range.key, { events: eventsOf(totals), logged, listeners: totals.listeners })
       empty[row.idx - 1] = totals
       if (logged > 0) lastLoggedAt = Math.max(lastLoggedAt ?? 0, logged)
     }
     if (stale.length > 0) {
-      // Days that gained events since they were kept: asked again, their states finalized this time.
-      for (const index of stale) this.finals.delete(days.get(index)!.key)
+      // Ranges that gained events since they were kept: asked again, their states finalized this time.
+      for (const index of stale) this.finals.delete(keepable.get(index)!.key)
       const again = await this.totalsAndFreshness(
         scope,
         stale.map((index) => ranges[index - 1]!),
@@ -621,9 +621,9 @@ function rawCountsPart(scope: Scope, pieces: (TimeRange & { index: number })[]):
  */
 function listenersOf(
   live: { index: number }[],
-  days: ReadonlyMap<number, { kept: FinalListeners | undefined }>,
+  keepable: ReadonlyMap<number, { kept: FinalListeners | undefined }>,
 ): string {
-  const kept = [...days].filter(([, day]) => day.kept).map(([index]) => index)
+  const kept = [...keepable].filter(([, range]) => range.kept).map(([index]) => index)
   if (kept.length === 0) return 'toUInt64(uniqHLL12Merge(listeners))'
   if (kept.length === live.length) return 'toUInt64(0)'
   // The shorter of the two lists (every row read is looked up in it): a year's daily series asked
