@@ -22,7 +22,7 @@ export interface FinalListeners {
 }
 
 /** 170 bytes each, measured (about 50 MB): a year's days of some 800 artists and tracks. */
-const KEPT_BUCKETS = 300_000
+const KEPT_RANGES = 300_000
 /**
  * A range is kept once it ended this long ago: the current day or hour changes with every event (it
  * would be stale on every answer, and cost a second query), and late events mostly land within the
@@ -33,7 +33,7 @@ export const SETTLED_AFTER_MS = 60 * 60_000
 export class ListenerFinals {
   private readonly entries = new Map<string, FinalListeners>()
 
-  constructor(private readonly capacity = KEPT_BUCKETS) {}
+  constructor(private readonly capacity = KEPT_RANGES) {}
 
   get(key: string): FinalListeners | undefined {
     return this.entries.get(key)
