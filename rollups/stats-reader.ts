@@ -132,8 +132,8 @@ export class StatsReader {
   private readonly cutHints = new Map<string, number>()
   private readonly firstEvents = new Map<number, { value: Promise<number | null>; readAt: number }>()
   /**
-   * Listeners of settled ranges read from rollup buckets alone (a series' days and hours, a previous
-   * period), so that a long daily series does not finalize them on every answer.
+   * Listeners of settled ranges read from rollup buckets alone (a series' days and hours, any range
+   * on bucket edges), so that a long daily series does not finalize them on every answer.
    */
   private readonly finals = new ListenerFinals()
 
@@ -623,13 +623,13 @@ function listenersOf(
   live: { index: number }[],
   keepable: ReadonlyMap<number, { kept: FinalListeners | undefined }>,
 ): string {
-  const kept = [...keepable].filter(([, range]) => range.kept).map(([index]) => index)
+  const isKept = (index: number) => keepable.get(index)?.kept !== undefined
+  const kept = live.map((range) => range.index).filter(isKept)
   if (kept.length === 0) return 'toUInt64(uniqHLL12Merge(listeners))'
   if (kept.length === live.length) return 'toUInt64(0)'
   // The shorter of the two lists (every row read is looked up in it): a year's daily series asked
   // again keeps all its days but the newest.
-  const keptSet = new Set(kept)
-  const merged = live.map((range) => range.index).filter((index) => !keptSet.has(index))
+  const merged = live.map((range) => range.index).filter((index) => !isKept(index))
   if (merged.length < kept.length) return `toUInt64(uniqHLL12MergeIf(listeners, has([${ints(merged)}], idx)))`
   return `toUInt64(uniqHLL12MergeIf(listeners, NOT has([${ints(kept)}], idx)))`
 }
