@@ -395,6 +395,22 @@ describe('the listeners kept for a settled range read from buckets alone', () =>
     expect(withWhole[10]!.listeners).toBe(3)
     expect(queries).toHaveLength(1)
     expect(queries[0]).toContain('uniqHLL12MergeIf(listeners, has([11], idx))')
+    // Beside a day that has not settled (today's): exact, in one query that reads the buckets as rows
+    // (their counts summed into the ranges by the reader) and finalizes that day's one state alone.
+    const todayStart = Math.floor(Date.now() / 86_400_000) * 86_400_000
+    await new EventLog(client).append([
+      logRow(
+        playEvent({ id: 'k-today', occurred_at: todayStart, track_id: 78001, owner_id: owner, user_id: 4 }),
+      ),
+    ])
+    const withToday = [...days, { start: todayStart, end: todayStart + 86_400_000 }]
+    queries.length = 0
+    const fresh = await keeping.totals({ ownerId: owner }, withToday)
+    expect(fresh).toEqual(await reader.totals({ ownerId: owner }, withToday, 'raw'))
+    expect(fresh[10]).toMatchObject({ plays: 1, listeners: 1 })
+    expect(queries).toHaveLength(1)
+    expect(queries[0]).toContain('uniqHLL12MergeIf(listeners, toUInt64(span_minutes)')
+    expect(queries[0]).not.toContain('arrayJoin')
   })
 })
 
