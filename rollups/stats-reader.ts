@@ -326,9 +326,14 @@ export class StatsReader {
       // Counts without listener states: more buckets cost next to nothing, more sizes a millisecond each
       // (with days, hours and quarters only, 24 hours of an artist with 100 million plays a year take
       // 15 to 17 ms, where the raw log took 24 to 29 and the 3-, 6- and 12-hour buckets more).
+      // Read from the projection that holds them in time order: planned on the table first, the read of
+      // `track_id != 0` took 5 ms alone to pick the head artist's granules, and the projection was
+      // read in the end anyway (p50 interleaved, 30 each, table against projection: 24 hours in UTC
+      // 15.6 against 12.4 ms, 12 months 19.1 against 14.8, in Asia/Kathmandu 21.6 against 14.5 and
+      // 18.6 against 13.9).
       const cover = coverWithCountSpans(range.start, range.end, await this.phases.get(), HOURLY_SPANS_MINUTES)
       if (cover.buckets.length > 0) {
-        parts.push(`SELECT track_id, plays, likes, reposts, comments, downloads FROM ${TABLES.rollup}
+        parts.push(`SELECT track_id, plays, likes, reposts, comments, downloads FROM ${TABLES.rollupCountsByTime}
           WHERE owner_id = {owner:UInt64} AND track_id != 0
             AND (${runsCondition(bucketRuns(cover.buckets.map((bucket) => ({ ...bucket, ranges: [1] }))), 1)})`)
       }

@@ -6,6 +6,11 @@ export const TABLES = {
   /** Counts and listener states per artist and track in UTC buckets of 15 min to 1 day (0002). */
   rollup: 'stats_rollup',
   rollupView: 'stats_rollup_mv',
+  /**
+   * stats_rollup's counts in time order within each bucket size (its projection counts_by_time, 0004),
+   * read directly: the engine otherwise plans the read on the table too before it picks the projection.
+   */
+  rollupCountsByTime: 'mergeTreeProjection(currentDatabase(), stats_rollup, counts_by_time)',
   /** The minutes of the UTC day at which registered zones' days start; whole days kept for each (0003). */
   rollupPhases: 'stats_rollup_phases',
   /** Plays per country, city, source and referrer in UTC hours, days and months (0002). */

@@ -487,6 +487,10 @@ describe('backfill and verify', () => {
     expect((await verifyAll()).map((r) => r.differences)).toEqual([0, 0, 0])
     expect(once).toEqual(await reader.totals({ ownerId: 2 }, [march], 'raw'))
     expect(once[0]?.plays).toBeGreaterThan(before[0]?.plays ?? 0)
+    // Top tracks read the tier's projection directly: the replaced partition carries it too.
+    const tracks = await reader.topTracks(2, march, 10)
+    expect(tracks.length).toBeGreaterThan(0)
+    expect(tracks).toEqual(await reader.topTracks(2, march, 10, 'raw'))
   })
 })
 
