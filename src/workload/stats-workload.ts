@@ -121,6 +121,19 @@ export interface WorkloadOptions {
   firstArtistId?: number
 }
 
+/**
+ * A time within `days` days from `fromMs`, with the daily and weekly cycles. (A range shorter than a
+ * day is sampled evenly instead: drawn this way, nearly every draw would fall outside it, and a minute
+ * of live traffic took 1.7 ms an event to generate.)
+ */
+function timeInDays(rand: () => number, fromMs: number, days: number): number {
+  // Weekends carry a little more listening than weekdays.
+  let day = Math.floor(rand() * days)
+  const weekday = new Date(fromMs + day * 86_400_000).getUTCDay()
+  if ((weekday === 1 || weekday === 2) && rand() < 0.15) day = Math.min(days - 1, day + 4)
+  return fromMs + day * 86_400_000 + pickHour(rand) * 3_600_000 + Math.floor(rand() * 3_600_000)
+}
+
 /** An endless, deterministic stream of valid stats events. */
 export function* statsWorkload(options: WorkloadOptions): Generator<StatsEventInput> {
   const rand = random(options.seed ?? 1)
@@ -133,17 +146,15 @@ export function* statsWorkload(options: WorkloadOptions): Generator<StatsEventIn
   const trackZipf = new Zipf(tracksPerArtist, 1.2)
   const listenerZipf = new Zipf(listeners, 0.9)
   const fromMs = options.from.getTime()
-  const days = Math.max(1, Math.ceil((options.to.getTime() - fromMs) / 86_400_000))
+  const spanMs = options.to.getTime() - fromMs
+  const days = Math.max(1, Math.ceil(spanMs / 86_400_000))
   const prefix = options.idPrefix ?? `ev-${options.seed ?? 1}-`
   for (let n = 0; ; n++) {
     const artistRank = artistZipf.sample(rand)
     const ownerId = firstArtist + artistRank
     const trackId = ownerId * 1_000 + trackZipf.sample(rand)
     // Weekends carry a little more listening than weekdays.
-    let day = Math.floor(rand() * days)
-    const weekday = new Date(fromMs + day * 86_400_000).getUTCDay()
-    if ((weekday === 1 || weekday === 2) && rand() < 0.15) day = Math.min(days - 1, day + 4)
-    const at = fromMs + day * 86_400_000 + pickHour(rand) * 3_600_000 + Math.floor(rand() * 3_600_000)
+    const at = spanMs < 86_400_000 ? fromMs + Math.floor(rand() * spanMs) : timeInDays(rand, fromMs, days)
     if (at >= options.to.getTime()) continue
     const type = pickType(rand)
     const listenerRank = listenerZipf.sample(rand)
