@@ -10,6 +10,7 @@ import { projectRoot } from '../src/paths.js'
 import { servicesUp } from '../src/services/local-services.js'
 import { benchBrokerAcks } from './broker-acks.bench.js'
 import { benchIndexer } from './indexer.bench.js'
+import { benchLogInsert } from './log-insert.bench.js'
 import { benchRollups } from './rollups.bench.js'
 import { benchSearch } from './search.bench.js'
 import { benchStatsIngest } from './stats-ingest.bench.js'
@@ -50,13 +51,31 @@ try {
     )
     for (const r of results) {
       console.log(
-        `  ${r.perMessage}/msg: writer ${Math.round(r.rates.writer)}/s = ${(100 * r.shareOfLowerCeiling).toFixed(0)}% of the ` +
+        `  ${r.perMessage}/msg over ${r.spread}: writer ${Math.round(r.rates.writer)}/s = ${(100 * r.shareOfLowerCeiling).toFixed(0)}% of the ` +
           `lower ceiling (target ${r.target.eventsPerSecond}/s and 60%): ${r.met ? 'met' : 'NOT met'}; ` +
           `CPU per event: writer ${r.cpuUsPerEvent.writer} us, ack-and-discard ${r.cpuUsPerEvent.ackAndDiscard} us, ` +
           `direct insert ${r.cpuUsPerEvent.directInsert} us`,
       )
     }
     save('stats-ingest', results)
+  }
+  if (!only || only === 'log-insert') {
+    console.log("log inserts (direct, 50,000 rows each): what each tier's view costs")
+    const result = await benchLogInsert(
+      config,
+      { events: Math.round(300_000 * scale), batchRows: 50_000, rounds: 3 },
+      (line) => console.log(line),
+    )
+    for (const spread of result.spreads) {
+      const rates = Object.entries(spread.rates)
+        .map(([name, rate]) => `${name} ${Math.round(rate)}/s`)
+        .join(', ')
+      const costs = Object.entries(spread.viewCostUs)
+        .map(([name, us]) => `${name} ${us} us`)
+        .join(', ')
+      console.log(`  ${spread.spread}: ${rates}\n    per event, each view: ${costs}`)
+    }
+    save('log-insert', result)
   }
   if (!only || only === 'broker-acks') {
     console.log(
