@@ -147,13 +147,13 @@ export function* statsWorkload(options: WorkloadOptions): Generator<StatsEventIn
   const listenerZipf = new Zipf(listeners, 0.9)
   const fromMs = options.from.getTime()
   const spanMs = options.to.getTime() - fromMs
+  if (!(spanMs > 0)) throw new Error(`workload: 'to' must come after 'from'`)
   const days = Math.max(1, Math.ceil(spanMs / 86_400_000))
   const prefix = options.idPrefix ?? `ev-${options.seed ?? 1}-`
   for (let n = 0; ; n++) {
     const artistRank = artistZipf.sample(rand)
     const ownerId = firstArtist + artistRank
     const trackId = ownerId * 1_000 + trackZipf.sample(rand)
-    // Weekends carry a little more listening than weekdays.
     const at = spanMs < 86_400_000 ? fromMs + Math.floor(rand() * spanMs) : timeInDays(rand, fromMs, days)
     if (at >= options.to.getTime()) continue
     const type = pickType(rand)

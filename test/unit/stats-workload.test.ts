@@ -19,6 +19,11 @@ describe('the stats workload', () => {
     expect(events.every((event) => validateStatsEvent(event).ok)).toBe(true)
   })
 
+  it('refuses an empty span rather than drawing forever', () => {
+    const at = new Date('2026-12-04T03:00:00Z')
+    expect(() => take(statsWorkload({ seed: 7, from: at, to: at }), 1)).toThrow(/'to' must come after 'from'/)
+  })
+
   it('follows the daily cycle over longer spans: evenings busier than nights', () => {
     const from = new Date('2026-11-01T00:00:00Z')
     const to = new Date('2026-12-01T00:00:00Z')
