@@ -16,7 +16,7 @@ import { topology } from '../src/contracts/topology.js'
 import { createElasticsearchClient } from '../src/elasticsearch/client.js'
 import { silentLogger } from '../src/logger.js'
 import { ModelEventPublisher } from '../src/publishing/model-events.publisher.js'
-import { percentile } from './percentile.js'
+import { median, percentile } from './percentile.js'
 import { type CpuPerEvent, cpuPerEvent, describeCpu, ProcessCpu, totalCpu } from './process-cpu.js'
 
 export interface IndexerBenchResult {
@@ -64,11 +64,6 @@ function track(id: number): Record<string, unknown> {
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',
   }
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? 0
 }
 
 /**

@@ -12,8 +12,9 @@ import { migrate } from '../rollups/migrate.js'
 import { TABLES } from '../rollups/tables.js'
 import { createClickHouse } from '../src/clickhouse/client.js'
 import type { Config } from '../src/config.js'
-import { type StatsEventInput, type StatsLogRow, validateStatsEvent } from '../src/contracts/stats-events.js'
-import { statsWorkload, take } from '../src/workload/stats-workload.js'
+import type { StatsLogRow } from '../src/contracts/stats-events.js'
+import { median } from './percentile.js'
+import { logRowOf, timeOrderedEvents } from './workload-rows.js'
 
 const VIEWS = {
   counts: TABLES.rollupView,
@@ -50,23 +51,10 @@ export interface LogInsertFigures {
   }[]
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? 0
-}
-
 function rowsOf(count: number, seconds: number, seed: number): StatsLogRow[] {
   const to = new Date()
   const from = new Date(to.getTime() - seconds * 1000)
-  const at = (e: StatsEventInput) =>
-    typeof e.occurred_at === 'number' ? e.occurred_at : Date.parse(e.occurred_at)
-  return take(statsWorkload({ seed, from, to, idPrefix: `log-insert-${seed}-` }), count)
-    .sort((a, b) => at(a) - at(b))
-    .map((event) => {
-      const v = validateStatsEvent(event)
-      if (!v.ok) throw new Error(`workload produced an invalid event: ${v.reason}`)
-      return v.row
-    })
+  return timeOrderedEvents(count, { seed, from, to, idPrefix: `log-insert-${seed}-` }).map(logRowOf)
 }
 
 export async function benchLogInsert(

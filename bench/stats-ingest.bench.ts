@@ -14,11 +14,12 @@ import { ConfirmPublisher } from '../src/amqp/publisher.js'
 import { declareConsumerQueue, declareTopology } from '../src/amqp/topology.js'
 import { type ClickHouseClient, createClickHouse } from '../src/clickhouse/client.js'
 import type { Config } from '../src/config.js'
-import { type StatsEventInput, type StatsLogRow, validateStatsEvent } from '../src/contracts/stats-events.js'
+import type { StatsEventInput, StatsLogRow } from '../src/contracts/stats-events.js'
 import { type ConsumerQueue, topology } from '../src/contracts/topology.js'
 import { silentLogger } from '../src/logger.js'
-import { statsWorkload, take } from '../src/workload/stats-workload.js'
+import { median } from './percentile.js'
 import { type CpuPerEvent, cpuPerEvent, describeCpu, ProcessCpu, totalCpu } from './process-cpu.js'
+import { logRowOf, timeOrderedEvents } from './workload-rows.js'
 
 type Runs<T> = { writer: T; ackAndDiscard: T; directInsert: T }
 
@@ -91,19 +92,10 @@ async function directInsert(
   return (performance.now() - started) / 1000
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? 0
-}
-
 function rowsOf(bodies: Buffer[]): StatsLogRow[] {
   return bodies.flatMap((body) => {
     const parsed = JSON.parse(body.toString('utf8')) as StatsEventInput | StatsEventInput[]
-    return (Array.isArray(parsed) ? parsed : [parsed]).map((e) => {
-      const v = validateStatsEvent(e)
-      if (!v.ok) throw new Error(`workload produced an invalid event: ${v.reason}`)
-      return v.row
-    })
+    return (Array.isArray(parsed) ? parsed : [parsed]).map(logRowOf)
   })
 }
 
@@ -114,20 +106,13 @@ function generate(
   perMessage: number,
   options: { seed: number; from: Date; to: Date; idPrefix: string },
 ): { bodies: Buffer[]; rows: StatsLogRow[]; total: number } {
-  const at = (e: StatsEventInput) =>
-    typeof e.occurred_at === 'number' ? e.occurred_at : Date.parse(e.occurred_at)
-  const events = take(statsWorkload(options), count).sort((a, b) => at(a) - at(b))
+  const events = timeOrderedEvents(count, options)
   const bodies: Buffer[] = []
   for (let i = 0; i < events.length; i += perMessage) {
     const group = events.slice(i, i + perMessage)
     bodies.push(Buffer.from(JSON.stringify(perMessage === 1 ? group[0] : group)))
   }
-  const rows = events.map((e) => {
-    const v = validateStatsEvent(e)
-    if (!v.ok) throw new Error(`workload produced an invalid event: ${v.reason}`)
-    return v.row
-  })
-  return { bodies, rows, total: events.length }
+  return { bodies, rows: events.map(logRowOf), total: events.length }
 }
 
 export async function benchStatsIngest(
