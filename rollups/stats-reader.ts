@@ -192,7 +192,7 @@ export class StatsReader {
         keepable.set(index, { key, kept: this.finals.get(key) })
       }
       const merged = new Set(live.map((range) => range.index).filter((index) => !keepable.get(index)?.kept))
-      if (merged.size < live.length && [...merged].every((index) => oneBucket(cover, index)))
+      if (merged.size < live.length && [...merged].every((index) => cover.whole.get(index)?.buckets === 1))
         read = await this.bucketRows(cover, merged, params)
       else {
         const parts: string[] = []
@@ -201,7 +201,7 @@ export class StatsReader {
         read =
           parts.length === 0
             ? new Map()
-            : await this.rangeReads(parts.join(' UNION ALL '), params, listenersOf(live, keepable))
+            : await this.rangeReads(parts.join(' UNION ALL '), params, listenersOf(live, merged))
       }
     }
     const empty = ranges.map(() => zeroTotals())
@@ -529,9 +529,10 @@ export class StatsReader {
   /**
    * An answer whose ranges all have their listeners kept but some of one bucket each (a series asked
    * again: its newest day or hour): read as one row per bucket, the counts summed into their ranges
-   * here, and only those few buckets' states finalized. Mapping each row to its ranges in SQL (bucketsPart) cost the
-   * engine more than the read: a year's daily series in Europe/Berlin, its days kept, took 27.2 ms that
-   * way and 21.5 ms this way (the benchmark's tail artist, interleaved, 30 each).
+   * here, and only those few buckets' states finalized. Mapping each row to its ranges in SQL
+   * (bucketsPart) cost the engine more than the read: a year's daily series in Europe/Berlin, its
+   * days kept, took 27.2 ms that way and 21.5 ms this way (the benchmark's tail artist, interleaved,
+   * 30 each).
    */
   private async bucketRows(
     cover: RangesCover,
@@ -628,9 +629,10 @@ interface RangesCover {
   raw: (TimeRange & { index: number })[]
   /**
    * The ranges read from buckets alone, no raw piece (a day of a daily series, or a daylight-saving
-   * day's 23 or 25 hours, an hour, a previous period on bucket edges), by range index.
+   * day's 23 or 25 hours, an hour, a previous period on bucket edges), with how many buckets each, by
+   * range index.
    */
-  whole: Map<number, TimeRange>
+  whole: Map<number, TimeRange & { buckets: number }>
 }
 
 /**
@@ -644,7 +646,7 @@ function coverRanges(
 ): RangesCover {
   const distinct = new Map<number, RangedBucket>()
   const raw: (TimeRange & { index: number })[] = []
-  const whole = new Map<number, TimeRange>()
+  const whole = new Map<number, TimeRange & { buckets: number }>()
   for (const range of ranges) {
     const cover = coverWithCountSpans(range.start, range.end, phases, spans)
     for (const bucket of cover.buckets) {
@@ -656,7 +658,8 @@ function coverRanges(
         distinct.set(key, seen)
       }
     }
-    if (cover.raw.length === 0 && cover.buckets.length > 0) whole.set(range.index, range)
+    if (cover.raw.length === 0 && cover.buckets.length > 0)
+      whole.set(range.index, { start: range.start, end: range.end, buckets: cover.buckets.length })
     for (const piece of cover.raw) raw.push({ start: piece.start, end: piece.end, index: range.index })
   }
   return { buckets: [...distinct.values()], raw, whole }
@@ -694,18 +697,14 @@ function rawCountsPart(scope: Scope, pieces: (TimeRange & { index: number })[]):
  * The answer's listeners column: every range's states merged and finalized, but for the ranges whose
  * listeners are kept (their states are not merged at all, and not even read when every range is one).
  */
-function listenersOf(
-  live: { index: number }[],
-  keepable: ReadonlyMap<number, { kept: FinalListeners | undefined }>,
-): string {
-  const isKept = (index: number) => keepable.get(index)?.kept !== undefined
-  const kept = live.map((range) => range.index).filter(isKept)
-  if (kept.length === 0) return 'toUInt64(uniqHLL12Merge(listeners))'
-  if (kept.length === live.length) return 'toUInt64(0)'
+function listenersOf(live: { index: number }[], merged: ReadonlySet<number>): string {
+  if (merged.size === live.length) return 'toUInt64(uniqHLL12Merge(listeners))'
+  if (merged.size === 0) return 'toUInt64(0)'
   // The shorter of the two lists (every row read is looked up in it): a year's daily series asked
   // again keeps all its days but the newest.
-  const merged = live.map((range) => range.index).filter((index) => !isKept(index))
-  if (merged.length < kept.length) return `toUInt64(uniqHLL12MergeIf(listeners, has([${ints(merged)}], idx)))`
+  const kept = live.map((range) => range.index).filter((index) => !merged.has(index))
+  if (merged.size < kept.length)
+    return `toUInt64(uniqHLL12MergeIf(listeners, has([${ints([...merged])}], idx)))`
   return `toUInt64(uniqHLL12MergeIf(listeners, NOT has([${ints(kept)}], idx)))`
 }
 
@@ -716,14 +715,6 @@ function bucketsPart(runs: BucketRun[]): string {
       plays, likes, reposts, comments, downloads, listeners, last_logged_at
     FROM ${TABLES.rollup}
     WHERE owner_id = {owner:UInt64} AND track_id = {track:UInt64} AND (${runsCondition(runs, RUN_GAP)})`
-}
-
-/** Whether the range is read from exactly one bucket (no raw piece). */
-function oneBucket(cover: RangesCover, index: number): boolean {
-  if (!cover.whole.has(index)) return false
-  let buckets = 0
-  for (const bucket of cover.buckets) if (bucket.ranges.includes(index) && ++buckets > 1) return false
-  return buckets === 1
 }
 
 /** A bucket's span and start (epoch seconds) as one number (BUCKET_KEY in SQL). */
