@@ -3,7 +3,7 @@
 // log; a retried insert never counts twice in a tier.
 import fc from 'fast-check'
 import { DateTime } from 'luxon'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { backfill } from '../../rollups/backfill.js'
 import { calendarBuckets, INTERVALS, previousPeriod, yearBefore } from '../../rollups/calendar.js'
 import { EventLog } from '../../rollups/event-log.js'
@@ -227,6 +227,41 @@ describe('the range planner', () => {
       await reader.topListeners({ ownerId: 1 }, whole, 10, 'raw'),
     )
     expect(rounds).toBeGreaterThan(1)
+  })
+
+  it("takes a recent answer's threshold as the first one, and asks the tier again after a minute", async () => {
+    const queries: string[] = []
+    const seen = new Proxy(client, {
+      get(target, property) {
+        if (property !== 'query') return Reflect.get(target, property)
+        return (params: { query: string }) => {
+          queries.push(params.query)
+          return target.query(params as never)
+        }
+      },
+    })
+    const tiered = new StatsReader(seen, { listenerTier: { minRows: 0, candidateRows: 5 } })
+    const range = { start: Date.parse('2026-03-01T00:00:00Z'), end: Date.parse('2026-04-01T00:00:00Z') }
+    const raw = await reader.topListeners({ ownerId: 2 }, range, 10, 'raw')
+    // The threshold is read from the tier (its candidateRows-th largest row) when no answer has
+    // settled one within the last minute: on the first answer (with the probe), not on the next ones.
+    const asksTier = () =>
+      queries.filter((query) => /ORDER BY plays DESC LIMIT 1 OFFSET 4/.test(query)).length
+    const answer = async () => {
+      queries.length = 0
+      expect(await tiered.topListeners({ ownerId: 2 }, range, 10)).toEqual(raw)
+      return asksTier()
+    }
+    expect(await answer()).toBe(1)
+    expect(await answer()).toBe(0)
+    expect(await answer()).toBe(0)
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 })
+    try {
+      expect(await answer()).toBe(1)
+      expect(await answer()).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it("writes a registered zone's ordinary day as one whole-day bucket holding all of it", async () => {
