@@ -18,7 +18,7 @@ import { READER_CONNECTIONS, type Scope, StatsReader } from '../rollups/stats-re
 import { TABLES } from '../rollups/tables.js'
 import { TIERS } from '../rollups/tier-sources.js'
 import { markReady, registerZones } from '../rollups/zone-days.js'
-import { type ClickHouseClient, createClickHouse } from '../src/clickhouse/client.js'
+import { type ClickHouseClient, createClickHouse, quoteIdentifier } from '../src/clickhouse/client.js'
 import type { Config } from '../src/config.js'
 import { percentile } from './percentile.js'
 
@@ -266,7 +266,7 @@ async function settleParts(client: ClickHouseClient): Promise<number> {
   const tables = await pending.json<{ table: string; partitions: number }>()
   for (const { table } of tables)
     await client.command({
-      query: `OPTIMIZE TABLE ${table} FINAL`,
+      query: `OPTIMIZE TABLE ${quoteIdentifier(table)} FINAL`,
       clickhouse_settings: { optimize_skip_merged_partitions: 1 },
     })
   for (;;) {
