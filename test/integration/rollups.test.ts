@@ -76,6 +76,17 @@ const toScope = ({ ownerId, track }: { ownerId: number; track: number | undefine
 const boundArb = fc.tuple(instantArb, fc.boolean())
 const atBound = ([ms, midnight]: [number, boolean], zone: string) =>
   midnight ? DateTime.fromMillis(ms, { zone }).startOf('day').toMillis() : ms
+/** The client, telling onQuery each query's SQL before it runs. */
+const watched = (target: ClickHouseClient, onQuery: (sql: string) => void): ClickHouseClient =>
+  new Proxy(target, {
+    get(inner, property) {
+      if (property !== 'query') return Reflect.get(inner, property)
+      return (params: { query: string }) => {
+        onQuery(params.query)
+        return inner.query(params as never)
+      }
+    },
+  })
 
 describe('the range planner', () => {
   it('gives the raw log totals for any range and zone, with both comparison periods', async () => {
@@ -185,14 +196,8 @@ describe('the range planner', () => {
     // Every round of candidates is one query; a round after the first has lowered the threshold.
     let rounds = 0
     const spy = (tierClient: ClickHouseClient) =>
-      new Proxy(tierClient, {
-        get(target, property) {
-          if (property !== 'query') return Reflect.get(target, property)
-          return (params: { query: string }) => {
-            if (/WITH \d+ AS cut/.test(params.query)) rounds++
-            return target.query(params as never)
-          }
-        },
+      watched(tierClient, (sql) => {
+        if (/WITH \d+ AS cut/.test(sql)) rounds++
       })
     const hinted = new StatsReader(client, { listenerTier: { minRows: 0, candidateRows: 20 } })
     await fc.assert(
@@ -231,15 +236,7 @@ describe('the range planner', () => {
 
   it("takes a recent answer's threshold as the first one, and asks the tier again after a minute", async () => {
     const queries: string[] = []
-    const seen = new Proxy(client, {
-      get(target, property) {
-        if (property !== 'query') return Reflect.get(target, property)
-        return (params: { query: string }) => {
-          queries.push(params.query)
-          return target.query(params as never)
-        }
-      },
-    })
+    const seen = watched(client, (sql) => queries.push(sql))
     const tiered = new StatsReader(seen, { listenerTier: { minRows: 0, candidateRows: 5 } })
     const range = { start: Date.parse('2026-03-01T00:00:00Z'), end: Date.parse('2026-04-01T00:00:00Z') }
     const raw = await reader.topListeners({ ownerId: 2 }, range, 10, 'raw')
@@ -333,17 +330,7 @@ describe('the listeners kept for a settled range read from buckets alone', () =>
   /** A reader of its own (nothing kept yet) and every query it sends. */
   const recordingReader = () => {
     const queries: string[] = []
-    const keeping = new StatsReader(
-      new Proxy(client, {
-        get(target, property) {
-          if (property !== 'query') return Reflect.get(target, property)
-          return (params: { query: string }) => {
-            queries.push(params.query)
-            return target.query(params as never)
-          }
-        },
-      }),
-    )
+    const keeping = new StatsReader(watched(client, (sql) => queries.push(sql)))
     return { queries, keeping }
   }
 
