@@ -246,6 +246,8 @@ export async function benchRollups(
 }
 
 const round = (value: number) => Math.round(value * 100) / 100
+/** How long settleParts waits for running merges at most. */
+const SETTLE_WAIT_MS = 10 * 60_000
 
 /**
  * Merges each table's parts of a month or year into one, then waits until no merge runs, so that no
@@ -269,7 +271,10 @@ async function settleParts(client: ClickHouseClient): Promise<number> {
       query: `OPTIMIZE TABLE ${quoteIdentifier(table)} FINAL`,
       clickhouse_settings: { optimize_skip_merged_partitions: 1 },
     })
-  for (;;) {
+  // OPTIMIZE merges in the statement itself; this only waits out merges already running. Bounded, so
+  // that a merge or mutation that never ends cannot hold the benchmark forever.
+  const deadline = Date.now() + SETTLE_WAIT_MS
+  while (Date.now() < deadline) {
     const running = await client.query({
       query: 'SELECT count() AS n FROM system.merges WHERE database = currentDatabase()',
       format: 'JSONEachRow',
