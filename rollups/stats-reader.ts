@@ -12,6 +12,7 @@ import type { ClickHouseClient } from '../src/clickhouse/client.js'
 import { inlineParams } from '../src/clickhouse/inline-params.js'
 import { type BucketRun, bucketRuns, lastStart, phaseOf, type RangedBucket } from './bucket-runs.js'
 import type { Interval } from './calendar.js'
+import { KeptCovers } from './kept-covers.js'
 import { coverListeners, DAY_MS } from './listener-cover.js'
 import {
   eventsOf,
@@ -24,7 +25,6 @@ import {
   COUNT_SPANS_MINUTES,
   type CountSpan,
   type Cover,
-  coverWithCountSpans,
   coverWithTopSpans,
   HOURLY_SPANS_MINUTES,
   type TopSpan,
@@ -152,6 +152,8 @@ export class StatsReader {
    * on bucket edges), so that a long daily series does not finalize them on every answer.
    */
   private readonly finals = new ListenerFinals()
+  /** The covers of the ranges asked for: a series asks for the same days again (kept-covers.ts). */
+  private readonly covers = new KeptCovers()
 
   /**
    * Several clients let the queries of one answer run side by side (on chDB one connection runs one
@@ -191,8 +193,10 @@ export class StatsReader {
       read = await this.rangeReads(rawCountsPart(scope, live), params)
     } else {
       const phases = await this.phases.get()
-      const cover = cheaperRead(coverRanges(live, phases, COUNT_SPANS_MINUTES), () =>
-        coverRanges(live, phases, HOURLY_SPANS_MINUTES),
+      const coverOf = (spans: readonly CountSpan[]) => (range: TimeRange) =>
+        this.covers.coverOf(range, phases, spans)
+      const cover = cheaperRead(coverRanges(live, coverOf(COUNT_SPANS_MINUTES)), () =>
+        coverRanges(live, coverOf(HOURLY_SPANS_MINUTES)),
       )
       const settled = Date.now() - SETTLED_AFTER_MS
       for (const [index, range] of cover.whole) {
@@ -340,7 +344,7 @@ export class StatsReader {
       // read in the end anyway (p50 interleaved, 30 each, table against projection: 24 hours in UTC
       // 15.6 against 12.4 ms, 12 months 19.1 against 14.8, in Asia/Kathmandu 21.6 against 14.5 and
       // 18.6 against 13.9).
-      const cover = coverWithCountSpans(range.start, range.end, await this.phases.get(), HOURLY_SPANS_MINUTES)
+      const cover = this.covers.coverOf(range, await this.phases.get(), HOURLY_SPANS_MINUTES)
       if (cover.buckets.length > 0) {
         parts.push(`SELECT track_id, plays, likes, reposts, comments, downloads FROM ${TABLES.rollupCountsByTime}
           WHERE owner_id = {owner:UInt64} AND track_id != 0
@@ -655,14 +659,13 @@ interface RangesCover {
  */
 function coverRanges(
   ranges: (TimeRange & { index: number })[],
-  phases: ReadonlySet<number>,
-  spans: readonly CountSpan[],
+  coverOf: (range: TimeRange) => Cover<CountSpan>,
 ): RangesCover {
   const distinct = new Map<number, RangedBucket>()
   const raw: (TimeRange & { index: number })[] = []
   const whole = new Map<number, TimeRange & { buckets: number }>()
   for (const range of ranges) {
-    const cover = coverWithCountSpans(range.start, range.end, phases, spans)
+    const cover = coverOf(range)
     for (const bucket of cover.buckets) {
       const key = bucketKey(bucket.span, bucket.start / 1000)
       let seen = distinct.get(key)
