@@ -183,6 +183,26 @@ describe('calendar', () => {
     }
   })
 
+  it('lays out a range asked again the same, whatever the caller did with the first layout', () => {
+    const from = Date.parse('2025-12-04T23:00:00Z')
+    const to = Date.parse('2026-12-04T23:00:00Z')
+    const first = calendarBuckets(from, to, 'day', 'Europe/Berlin')
+    const copy = structuredClone(first)
+    first.reverse()
+    first.pop()
+    expect(() => {
+      first[0]!.start = 0
+    }).toThrow()
+    expect(calendarBuckets(from, to, 'day', 'Europe/Berlin')).toEqual(copy)
+    // The same instants in another zone, or by another interval, are another layout.
+    expect(calendarBuckets(from, to, 'day', 'Asia/Kathmandu')).toEqual(
+      luxonBuckets(from, to, 'day', 'Asia/Kathmandu'),
+    )
+    expect(calendarBuckets(from, to, 'week', 'Europe/Berlin')).toEqual(
+      luxonBuckets(from, to, 'week', 'Europe/Berlin'),
+    )
+  })
+
   it('counts buckets as calendarBuckets builds them', () => {
     fc.assert(
       fc.property(
