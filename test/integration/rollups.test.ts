@@ -261,6 +261,40 @@ describe('the range planner', () => {
     }
   })
 
+  it('finds a top listener who played only in the edge the log adds to the tier days', async () => {
+    // Five listeners with two plays each on 10 April (the tier), and one with ten plays in the last
+    // hour of 9 April (an edge of the range, from the log; nothing of them in the tier's days).
+    const owner = 4242
+    const plays = (user: number, at: string, count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        logRow(
+          playEvent({
+            id: `edge-${user}-${at}-${i}`,
+            occurred_at: Date.parse(at) + i * 60_000,
+            track_id: 424201,
+            owner_id: owner,
+            user_id: user,
+          }),
+        ),
+      )
+    await new EventLog(client).append([
+      ...[1, 2, 3, 4, 5].flatMap((user) => plays(user, '2026-04-10T12:00:00Z', 2)),
+      ...plays(99, '2026-04-09T23:10:00Z', 10),
+    ])
+    const range = { start: Date.parse('2026-04-09T23:00:00Z'), end: Date.parse('2026-04-12T00:00:00Z') }
+    const raw = await reader.topListeners({ ownerId: owner }, range, 3, 'raw')
+    expect(raw).toEqual([
+      { user_id: 99, plays: 10 },
+      { user_id: 1, plays: 2 },
+      { user_id: 2, plays: 2 },
+    ])
+    // The largest tier row (2 plays) is the first threshold: the five are the candidates, and the
+    // edge's ten plays are what keeps the bound from holding until everyone is counted.
+    const tiered = new StatsReader(client, { listenerTier: { minRows: 0, candidateRows: 1 } })
+    expect(await tiered.topListeners({ ownerId: owner }, range, 3)).toEqual(raw)
+    expect(await tiered.topListeners({ ownerId: owner }, range, 3)).toEqual(raw)
+  })
+
   it("writes a registered zone's ordinary day as one whole-day bucket holding all of it", async () => {
     expect((await listZonePhases(client)).filter((row) => row.zone === 'Asia/Kathmandu')).toEqual([
       { zone: 'Asia/Kathmandu', phase: 1095, ready: true },
