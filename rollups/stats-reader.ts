@@ -205,16 +205,14 @@ export class StatsReader {
         keepable.set(index, { key, kept: this.finals.get(key) })
       }
       const merged = new Set(live.map((range) => range.index).filter((index) => !keepable.get(index)?.kept))
-      if (cover.raw.length === 0 && merged.size <= MERGED_IN_LIST)
+      if (cover.buckets.length + cover.raw.length === 0) read = new Map()
+      else if (cover.raw.length === 0 && merged.size <= MERGED_IN_LIST)
         read = await this.bucketList(cover, merged, params)
       else {
         const parts: string[] = []
         if (cover.buckets.length > 0) parts.push(bucketsPart(bucketRuns(cover.buckets)))
         if (cover.raw.length > 0) parts.push(rawCountsPart(scope, cover.raw))
-        read =
-          parts.length === 0
-            ? new Map()
-            : await this.rangeReads(parts.join(' UNION ALL '), params, listenersOf(live, merged))
+        read = await this.rangeReads(parts.join(' UNION ALL '), params, listenersOf(live, merged))
       }
     }
     const empty = ranges.map(() => zeroTotals())

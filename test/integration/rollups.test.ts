@@ -322,6 +322,16 @@ describe('the range planner', () => {
     expect(await reader.top({ ownerId: 999 }, 'country', range, 5)).toEqual([])
   })
 
+  it('answers empty ranges, or none, with zeros and no query', async () => {
+    const queries: string[] = []
+    const seen = new StatsReader(watched(client, (sql) => queries.push(sql)))
+    const zeros = { plays: 0, listeners: 0, likes: 0, reposts: 0, comments: 0, downloads: 0 }
+    expect(await seen.totals({ ownerId: 1 }, [{ start: FROM, end: FROM }])).toEqual([zeros])
+    expect(await seen.totals({ ownerId: 1 }, [])).toEqual([])
+    // Nothing read but the registered zones' phases (every reader reads them once).
+    expect(queries.filter((sql) => !sql.includes(TABLES.rollupPhases))).toEqual([])
+  })
+
   it('knows the owner of each track in the log', async () => {
     expect(await reader.trackOwner(2001)).toBe(2)
     expect(await reader.trackOwner(987654)).toBeNull()
