@@ -672,10 +672,9 @@ interface RangesCover {
   raw: (TimeRange & { index: number })[]
   /**
    * The ranges read from buckets alone, no raw piece (a day of a daily series, or a daylight-saving
-   * day's 23 or 25 hours, an hour, a previous period on bucket edges), with how many buckets each, by
-   * range index.
+   * day's 23 or 25 hours, an hour, a previous period on bucket edges), by range index.
    */
-  whole: Map<number, TimeRange & { buckets: number }>
+  whole: Map<number, TimeRange>
 }
 
 /**
@@ -688,7 +687,7 @@ function coverRanges(
 ): RangesCover {
   const distinct = new Map<number, RangedBucket>()
   const raw: (TimeRange & { index: number })[] = []
-  const whole = new Map<number, TimeRange & { buckets: number }>()
+  const whole = new Map<number, TimeRange>()
   for (const range of ranges) {
     const cover = coverOf(range)
     for (const bucket of cover.buckets) {
@@ -701,7 +700,7 @@ function coverRanges(
       }
     }
     if (cover.raw.length === 0 && cover.buckets.length > 0)
-      whole.set(range.index, { start: range.start, end: range.end, buckets: cover.buckets.length })
+      whole.set(range.index, { start: range.start, end: range.end })
     for (const piece of cover.raw) raw.push({ start: piece.start, end: piece.end, index: range.index })
   }
   return { buckets: [...distinct.values()], raw, whole }
@@ -737,13 +736,11 @@ function rawCountsPart(scope: Scope, pieces: (TimeRange & { index: number })[]):
 
 /**
  * The answer's listeners column: every range's states merged and finalized, but for the ranges whose
- * listeners are kept (their states are not merged at all, and not even read when every range is one).
+ * listeners are kept (their states are not merged).
  */
 function listenersOf(live: { index: number }[], merged: ReadonlySet<number>): string {
   if (merged.size === live.length) return 'toUInt64(uniqHLL12Merge(listeners))'
-  if (merged.size === 0) return 'toUInt64(0)'
-  // The shorter of the two lists (every row read is looked up in it): a year's daily series asked
-  // again keeps all its days but the newest.
+  // The shorter of the two lists (every row read is looked up in it).
   const kept = live.map((range) => range.index).filter((index) => !merged.has(index))
   if (merged.size < kept.length)
     return `toUInt64(uniqHLL12MergeIf(listeners, has([${ints([...merged])}], idx)))`
