@@ -3,10 +3,9 @@
 // All SQL is plain ClickHouse SQL, so the same statements run on both.
 import { mkdirSync } from 'node:fs'
 import { type ClickHouseClient, createClient } from '@clickhouse/client'
+import { type ClientConnection, withStickySettings } from './sticky-settings.js'
 
 export type { ClickHouseClient }
-
-type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection']
 
 export interface ClickHouseOptions {
   url: string | undefined
@@ -50,7 +49,9 @@ async function connect(options: ClickHouseOptions, database: string | undefined)
   const { createChdbConnection } = await import('chdb/connection')
   // chdb types its Connection against @clickhouse/client-common, which the client now bundles under its
   // own path: the same interface twice, hence the cast.
-  const connection = createChdbConnection({ path: options.dataDir }) as unknown as ClientConnection
+  const connection = withStickySettings(
+    createChdbConnection({ path: options.dataDir }) as unknown as ClientConnection,
+  )
   const client = createClient({ connection, ...common })
   // chDB ignores the client's `database` option; its session keeps a current database instead.
   if (database) await client.command({ query: `USE ${quoteIdentifier(database)}` })

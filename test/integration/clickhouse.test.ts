@@ -94,4 +94,21 @@ describe('ClickHouse on chDB', () => {
       /changed after it was applied/,
     )
   })
+  it('keeps a setting asked for once in force for the next queries that ask for it (sent once)', async () => {
+    const maxThreads = async (settings: Record<string, number>) => {
+      const result = await client.query({
+        query: "SELECT toUInt64(getSetting('max_threads')) AS n",
+        format: 'JSONEachRow',
+        clickhouse_settings: settings,
+      })
+      return Number((await result.json<{ n: number }>())[0]?.n)
+    }
+    expect(await maxThreads({ max_threads: 7 })).toBe(7)
+    // The connection does not send it again: the session still has it (so the elision is exact).
+    expect(await maxThreads({ max_threads: 7 })).toBe(7)
+    expect(await maxThreads({ max_threads: 5 })).toBe(5)
+    // A failed query leaves the settings unknown: the next one sends its own again.
+    await expect(maxThreads({ max_threads: 3, no_such_setting: 1 })).rejects.toThrow(/no_such_setting/)
+    expect(await maxThreads({ max_threads: 3 })).toBe(3)
+  })
 })
