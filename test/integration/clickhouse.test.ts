@@ -94,6 +94,7 @@ describe('ClickHouse on chDB', () => {
       /changed after it was applied/,
     )
   })
+
   it('keeps a setting asked for once in force for the next queries that ask for it (sent once)', async () => {
     const maxThreads = async (settings: Record<string, number>) => {
       const result = await client.query({
